@@ -1,0 +1,37 @@
+# ckanext-sharing: every set-up step a user needs is one of these targets (see README.md).
+SHELL := /bin/bash
+STACK := bin/stack
+VENV := .venv
+PYTEST_ARGS ?=
+
+.PHONY: run stop status deps services test bench demo logs i18n
+
+run: deps services  ## the demo portal on http://127.0.0.1:5000
+	$(STACK) init
+	$(VENV)/bin/ckan -c .run/ckan.ini sharing demo load
+	$(STACK) worker
+	$(STACK) web
+	@$(VENV)/bin/ckan -c .run/ckan.ini sharing demo logins
+
+deps:
+	$(STACK) deps
+
+services:
+	$(STACK) start
+
+stop:
+	$(STACK) stop
+
+status:
+	$(STACK) status
+
+test: deps services  ## the whole suite on a separate test database and Solr core
+	@set -e; eval "$$($(STACK) test-env $(TEST_SLOT))"; \
+	$(STACK) test-perms; \
+	$(VENV)/bin/python -m pytest --ckan-ini=test.ini $(PYTEST_ARGS)
+
+bench: deps services  ## plain CKAN vs CKAN + sharing, printed as a table
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+i18n:  ## extract and compile the translations
+	$(VENV)/bin/python setup.py -q extract_messages update_catalog compile_catalog

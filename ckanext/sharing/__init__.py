@@ -1,0 +1,1 @@
+"""ckanext-sharing: government data-sharing tiers, requests, grants and audit for CKAN."""

@@ -1,0 +1,105 @@
+"""Tables of ckanext-sharing: the audit ledger, access requests and grants.
+
+Declared on CKAN's ``toolkit.BaseModel`` so they share CKAN's metadata and session; created only by
+the alembic migrations in ``migration/sharing`` (``ckan db upgrade -p sharing``), never at start-up.
+No foreign keys point at core tables: package, resource, user and organization ids are plain text.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+import ckan.plugins.toolkit as tk
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+# States of SPEC §4.
+REQUEST_PENDING = "pending"
+REQUEST_APPROVED = "approved"
+REQUEST_REJECTED = "rejected"
+REQUEST_WITHDRAWN = "withdrawn"
+REQUEST_CANCELLED = "cancelled"
+REQUEST_STATES = (REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_WITHDRAWN, REQUEST_CANCELLED)
+
+GRANT_ACTIVE = "active"
+GRANT_EXPIRED = "expired"
+GRANT_REVOKED = "revoked"
+GRANT_STATES = (GRANT_ACTIVE, GRANT_EXPIRED, GRANT_REVOKED)
+
+
+class SharingAudit(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """One append-only, hash-chained ledger row (SPEC §5)."""
+
+    __tablename__ = "sharing_audit"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=True)
+    created: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=_now)
+    actor_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    actor_name: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    action: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    package_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    resource_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    organization_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    request_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    grant_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    prev_hash: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    hash: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+
+
+class SharingRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A request for the data of a conditional dataset (SPEC §4)."""
+
+    __tablename__ = "sharing_request"
+
+    id: Mapped[str] = mapped_column(sa.UnicodeText, primary_key=True, default=_uuid)
+    package_id: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    owner_org: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    requester_id: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    organization_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    resource_ids: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    purpose: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    use_scenario: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    requested_days: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    state: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False, default=REQUEST_PENDING)
+    created: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=_now)
+    modified: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=_now)
+    due_date: Mapped[_dt.date | None] = mapped_column(sa.Date)
+    decided_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    decided_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(sa.UnicodeText)
+
+
+class SharingGrant(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """Time-limited access to a conditional dataset (or some of its resources) for a user or an organization."""
+
+    __tablename__ = "sharing_grant"
+
+    id: Mapped[str] = mapped_column(sa.UnicodeText, primary_key=True, default=_uuid)
+    request_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    package_id: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    owner_org: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    user_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    organization_id: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    resource_ids: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    state: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False, default=GRANT_ACTIVE)
+    starts: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=_now)
+    expires: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=_now)
+    created_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    revoked_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    revoked_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoke_reason: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    reminded_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))

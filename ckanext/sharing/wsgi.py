@@ -1,0 +1,35 @@
+"""WSGI entry point for gunicorn: the CKAN app built from the ini file named in ``$CKAN_INI``.
+
+Logging comes from the first file of the ``use = config:`` chain that has a ``[loggers]`` section.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+from logging.config import fileConfig
+
+from ckan.cli import CKANConfigLoader
+from ckan.config.middleware import make_app
+
+
+def _logging_ini(path: str) -> str | None:
+    """Follow ``use = config:...`` until a file with logging sections is found."""
+    seen = set()
+    while path and path not in seen:
+        seen.add(path)
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(path)
+        if parser.has_section("loggers"):
+            return path
+        use = parser.get("app:main", "use", fallback="")
+        if not use.startswith("config:"):
+            return None
+        path = os.path.join(os.path.dirname(path), use[len("config:"):])
+    return None
+
+
+_ini = os.path.abspath(os.environ.get("CKAN_INI", ".run/ckan.ini"))
+_log_ini = _logging_ini(_ini)
+if _log_ini:
+    fileConfig(_log_ini, disable_existing_loggers=False)
+application = make_app(CKANConfigLoader(_ini).get_config())
