@@ -1,15 +1,59 @@
 """Plugin wiring only: every interface method delegates to the module that owns the concern."""
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
+
+from ckanext.sharing import guard, masking, search
 
 
 @tk.blanket.config_declarations
-class SharingPlugin(p.SingletonPlugin):
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.helpers
+@tk.blanket.blueprints
+@tk.blanket.validators
+@tk.blanket.cli
+class SharingPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
+    p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IFacets, inherit=True)
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
+        tk.add_resource("assets", "ckanext-sharing")
+
+    # IPackageController
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        masking.after_dataset_show(context, pkg_dict)
+
+    def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+        return masking.after_dataset_search(search_results, search_params)
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return search.before_dataset_search(search_params)
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        pkg_dict = masking.before_dataset_index(pkg_dict)
+        return search.before_dataset_index(pkg_dict)
+
+    # IMiddleware
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        return guard.install(app)
+
+    # IFacets
+    def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
+        return search.dataset_facets(facets_dict, package_type)
+
+    def organization_facets(self, facets_dict: dict[str, Any], organization_type: str, package_type: str | None):
+        return search.dataset_facets(facets_dict, package_type or "dataset")
+
+    def group_facets(self, facets_dict: dict[str, Any], group_type: str, package_type: str | None):
+        return search.dataset_facets(facets_dict, package_type or "dataset")

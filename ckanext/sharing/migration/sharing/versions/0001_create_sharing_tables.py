@@ -41,7 +41,7 @@ def upgrade() -> None:
     # Append-only at the database level too: rows may be inserted, never updated.
     op.execute(
         """
-        CREATE FUNCTION sharing_audit_no_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION sharing_audit_no_update() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'sharing_audit is append-only'; END $$;
         CREATE TRIGGER sharing_audit_no_update BEFORE UPDATE ON sharing_audit
             FOR EACH ROW EXECUTE FUNCTION sharing_audit_no_update();

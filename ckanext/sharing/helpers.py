@@ -1,0 +1,23 @@
+"""Template helpers of ckanext-sharing (all prefixed ``sharing_``)."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.sharing import policy
+
+
+def sharing_tier_label(tier: str) -> str:
+    """The translated label of a tier."""
+    return {
+        policy.OPEN: tk._("Open"),
+        policy.CONDITIONAL: tk._("On request"),
+        policy.NOT_SHARED: tk._("Not shared"),
+    }.get(tier, tier)
+
+
+def sharing_request_url(pkg: dict[str, Any] | str, qualified: bool = False) -> str:
+    """The access-request page of a dataset (where masked resource URLs point)."""
+    ref = pkg if isinstance(pkg, str) else (pkg.get("name") or pkg.get("id"))
+    return tk.url_for("sharing.request_access", id=ref, _external=qualified)

@@ -1,0 +1,2 @@
+"""Validators registered by name (usable from any scheming schema)."""
+from __future__ import annotations

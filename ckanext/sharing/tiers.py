@@ -1,0 +1,121 @@
+"""The ``sharing_tier`` field on the way in: which tier a create/update asks for, ``private``
+derived from it, the justification it needs, and where it is stored (SPEC §1).
+
+Works with and without the catalogue schema: when the dataset type's schema has no
+``sharing_tier`` field (plain CKAN), the tier and its justification are kept as extras.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.lib import plugins as lib_plugins
+
+from ckanext.sharing import access, policy
+
+TIER_FIELDS = ("sharing_tier", "share_condition", "share_basis")
+
+# Chinese names and synonyms accepted on input and on import (SPEC §1 table).
+SYNONYMS = {
+    "open": policy.OPEN, "普遍共享": policy.OPEN, "无条件共享": policy.OPEN, "无条件开放": policy.OPEN,
+    "conditional": policy.CONDITIONAL, "按需共享": policy.CONDITIONAL, "有条件共享": policy.CONDITIONAL,
+    "有条件开放": policy.CONDITIONAL, "依申请开放": policy.CONDITIONAL, "授权共享": policy.CONDITIONAL,
+    "not_shared": policy.NOT_SHARED, "不共享": policy.NOT_SHARED, "不予共享": policy.NOT_SHARED,
+    "非共享": policy.NOT_SHARED, "非开放": policy.NOT_SHARED,
+}
+
+
+def parse_tier(value: Any) -> Optional[str]:
+    """A tier value or synonym → the canonical tier; None if not recognised."""
+    if value is None:
+        return None
+    return SYNONYMS.get(str(value).strip())
+
+
+def _bool(value: Any) -> Optional[bool]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on", "t"):
+        return True
+    if text in ("false", "0", "no", "off", "f"):
+        return False
+    return None
+
+
+def _extras_get(data: Mapping[str, Any], key: str) -> Any:
+    for extra in data.get("extras") or []:
+        if isinstance(extra, dict) and extra.get("key") == key:
+            return extra.get("value")
+    return None
+
+
+def schema_has_tier(package_type: str) -> bool:
+    """Does this dataset type's schema carry ``sharing_tier`` as a field of its own (scheming)?"""
+    plugin = lib_plugins.lookup_package_plugin(package_type)
+    return "sharing_tier" in (plugin.create_package_schema() or {})
+
+
+def prepare(data: dict[str, Any], existing: Optional[model.Package]) -> tuple[str, Optional[str]]:
+    """Normalise a create/update ``data_dict`` in place.
+
+    Returns ``(new tier, old tier or None)``. Raises ``ValidationError`` naming the fields for an
+    unknown tier, a ``private`` that contradicts the tier, or a missing justification.
+    """
+    errors: dict[str, list[str]] = {}
+    raw = data.get("sharing_tier")
+    if raw in (None, ""):
+        raw = _extras_get(data, "sharing_tier")
+    explicit_tier = raw not in (None, "")
+    tier = parse_tier(raw) if explicit_tier else None
+    if explicit_tier and tier is None:
+        errors["sharing_tier"] = [tk._("Unknown sharing tier %r: use open, conditional or not_shared") % raw]
+    private = _bool(data.get("private"))
+    old_tier = access.tier_of_package(existing) if existing is not None else None
+
+    if tier is None and not errors:
+        if private is True:
+            tier = policy.NOT_SHARED
+        elif private is False:
+            tier = old_tier if old_tier in (policy.OPEN, policy.CONDITIONAL) else policy.OPEN
+        else:
+            tier = old_tier or policy.OPEN
+    elif tier is not None and private is not None and private != policy.private_for(tier):
+        errors["private"] = [tk._("private=%s contradicts sharing_tier=%s") % (str(private).lower(), tier)]
+        errors["sharing_tier"] = [tk._("sharing_tier=%s contradicts private=%s") % (tier, str(private).lower())]
+    if errors:
+        raise tk.ValidationError(errors)
+    assert tier is not None
+
+    for key in ("share_condition", "share_basis"):
+        if data.get(key) in (None, ""):
+            value = _extras_get(data, key)
+            if value not in (None, ""):
+                data[key] = value
+    if explicit_tier:
+        if tier == policy.CONDITIONAL and not (data.get("share_condition") or "").strip():
+            errors["share_condition"] = [tk._("Required for the conditional tier (共享条件)")]
+        if tier == policy.NOT_SHARED and not (data.get("share_basis") or "").strip():
+            errors["share_basis"] = [tk._("Required for the not_shared tier (不予共享依据)")]
+    if errors:
+        raise tk.ValidationError(errors)
+
+    data["sharing_tier"] = tier
+    data["private"] = policy.private_for(tier)
+    package_type = data.get("type") or (existing.type if existing is not None else None) or "dataset"
+    if not schema_has_tier(package_type):
+        _to_extras(data)
+    return tier, old_tier
+
+
+def _to_extras(data: dict[str, Any]) -> None:
+    """Plain CKAN schema: keep the tier fields as extras (and not as unknown top-level keys)."""
+    extras = [e for e in (data.get("extras") or []) if e.get("key") not in TIER_FIELDS]
+    for key in TIER_FIELDS:
+        value = data.pop(key, None)
+        if value not in (None, ""):
+            extras.append({"key": key, "value": value})
+    data["extras"] = extras
