@@ -56,7 +56,17 @@ def _extras_get(data: Mapping[str, Any], key: str) -> Any:
 def schema_has_tier(package_type: str) -> bool:
     """Does this dataset type's schema carry ``sharing_tier`` as a field of its own (scheming)?"""
     plugin = lib_plugins.lookup_package_plugin(package_type)
-    return "sharing_tier" in (plugin.create_package_schema() or {})
+    if "sharing_tier" in (plugin.create_package_schema() or {}):
+        return True
+    # scheming adds its fields only in validate(): ask its schema (when the plugin is loaded).
+    from ckan.plugins import plugin_loaded
+
+    if plugin_loaded("scheming_datasets"):
+        from ckanext.scheming.helpers import scheming_get_dataset_schema
+
+        schema = scheming_get_dataset_schema(package_type) or {}
+        return any(f.get("field_name") == "sharing_tier" for f in schema.get("dataset_fields", []))
+    return False
 
 
 def prepare(data: dict[str, Any], existing: Optional[model.Package]) -> tuple[str, Optional[str]]:
