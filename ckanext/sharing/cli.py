@@ -27,3 +27,66 @@ def audit_verify() -> None:
     if not ok:
         raise click.exceptions.Exit(1)
     click.secho(f"audit chain intact: {count} rows", fg="green")
+
+
+@sharing.group()
+def demo() -> None:
+    """The demo catalogue of ``make run``."""
+
+
+@demo.command("load")
+@click.option("--real/--no-real", default=True, show_default=True,
+              help="Also load real catalogue records from ../shared/data/cnpds when present.")
+@click.option("--limit", default=300, show_default=True, help="How many real records to load.")
+def demo_load(real: bool, limit: int) -> None:
+    """Load departments, demo users and datasets in all three tiers (idempotent: skips what exists)."""
+    from ckanext.sharing import demo as demo_module
+
+    source = demo_module.sharing_cnpds_dir() if real else None
+    if real and source is None:
+        click.echo("real records not found (../shared/data/cnpds): loading the shipped demo catalogue only")
+
+    def progress(n: int, total: int) -> None:
+        if n % 50 == 0 or n == total:
+            click.echo(f"  datasets {n}/{total}")
+
+    report = demo_module.sharing_demo_load(real=source is not None, limit=limit, source=source, progress=progress)
+    created = ", ".join(f"{v} {k}" for k, v in sorted(report.created.items())) or "nothing"
+    skipped = ", ".join(f"{v} {k}" for k, v in sorted(report.skipped.items())) or "nothing"
+    click.echo(f"demo catalogue: created {created}; already there: {skipped} ({report.seconds:.1f}s)")
+    for line in report.errors[:20]:
+        click.secho(f"  refused: {line}", fg="yellow", err=True)
+    if report.errors:
+        click.secho(f"{len(report.errors)} dataset(s) refused by validation", fg="yellow", err=True)
+
+
+@demo.command("logins")
+def demo_logins() -> None:
+    """Print the demo users, their fixed passwords and roles."""
+    from ckan.common import config
+
+    from ckanext.sharing import demo as demo_module
+
+    click.echo(f"\nDemo portal: {config.get('ckan.site_url')}  (log in at /user/login)")
+    click.echo(f"{'user':<18} {'password':<22} role")
+    for login in demo_module.sharing_demo_logins():
+        where = f" ({login['organization']})" if login["organization"] else ""
+        click.echo(f"{login['name']:<18} {login['password']:<22} {login['role']}{where}")
+
+
+@sharing.command("solr-schema")
+@click.argument("out", default="-")
+@click.option("--source", default=None, help="CKAN schema.xml to derive from (default: the installed CKAN's).")
+def solr_schema_cmd(out: str, source: str | None) -> None:
+    """Write the CJK-aware Solr schema derived from CKAN's to OUT ('-' = stdout).
+
+    After installing it in a core and reloading the core, run `ckan search-index rebuild`.
+    """
+    from ckanext.sharing import solr_schema
+
+    try:
+        solr_schema.sharing_write_schema(out, source)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc))
+    if out != "-":
+        click.echo(f"CJK Solr schema written to {out}", err=True)
