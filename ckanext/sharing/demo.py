@@ -440,7 +440,7 @@ def sharing_dataset_dict(spec: dict[str, Any], owner_org: str) -> dict[str, Any]
         "contact_name": "数据资源管理员",
         "contact_phone": "0851-86000000",
         "contact_email": "data@demo-city.example.gov.cn",
-        "tags": [{"name": t} for t in spec.get("tags") or []],
+        "tag_string": ",".join(spec.get("tags") or []),
     }
     if personal and spec["sharing_tier"] == "open":
         data["deidentified"] = True  # published openly by its portal; the demo attests de-identification
@@ -454,7 +454,8 @@ def sharing_plain_dataset(spec: dict[str, Any], owner_org: str) -> dict[str, Any
     """The same record for plain CKAN (no catalogue schema): catalogue fields kept as extras,
     ``private`` for not_shared. Used by the benchmark's "without sharing" portal."""
     full = sharing_dataset_dict(spec, owner_org)
-    core = {k: full.pop(k) for k in ("name", "title", "notes", "owner_org", "tags")}
+    core = {k: full.pop(k) for k in ("name", "title", "notes", "owner_org")}
+    core["tags"] = [{"name": t} for t in full.pop("tag_string").split(",") if t]
     extras = []
     for key, value in full.items():
         if value in (None, "", []):

@@ -1,0 +1,67 @@
+"""The demo catalogue loads through the real stack (PostgreSQL, Solr, DataStore, file storage), in all
+three tiers, idempotently; and the real catalogue records map onto the schema when they are present."""
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.sharing import demo
+
+PLUGINS = "activity datastore scheming_datasets scheming_organizations sharing"
+
+
+def _tiers(names: list[str]) -> collections.Counter[str]:
+    context = {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
+    counts: collections.Counter[str] = collections.Counter()
+    for name in names:
+        counts[tk.get_action("package_show")(dict(context), {"id": name})["sharing_tier"]] += 1
+    return counts
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_shipped_catalogue_loads_in_all_three_tiers(app):
+    catalogue = demo.sharing_demo_catalogue()
+    report = demo.sharing_demo_load(real=False)
+    assert not report.errors, report.errors
+    assert report.created["dataset"] == len(catalogue["datasets"])
+    assert report.created["user"] == len(catalogue["users"])
+    assert report.created.get("resource:datastore", 0) > 0
+    assert report.created.get("resource:upload", 0) > 0
+    assert report.created.get("resource:link", 0) > 0
+
+    counts = _tiers([d["name"] for d in catalogue["datasets"]])
+    assert set(counts) == {"open", "conditional", "not_shared"}
+
+    # anonymous over HTTP: open and conditional are listed, not_shared is not
+    found = app.get("/api/3/action/package_search", query_string={"rows": 100}).json["result"]
+    listed = {d["sharing_tier"] for d in found["results"]}
+    assert listed == {"open", "conditional"}
+    assert found["count"] == counts["open"] + counts["conditional"]
+
+    # the organization carries a valid USCC
+    org = tk.get_action("organization_show")({"ignore_auth": True}, {"id": "demo-data-bureau"})
+    from stdnum.cn import uscc
+
+    assert uscc.is_valid(org["uscc"])
+
+    # a second load creates nothing
+    again = demo.sharing_demo_load(real=False)
+    assert not again.created, again.created
+    assert again.skipped["dataset"] == len(catalogue["datasets"])
+
+
+@pytest.mark.skipif(demo.sharing_cnpds_dir() is None, reason="real records (../shared/data/cnpds) not present")
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_real_records_sample_is_valid_for_the_catalogue_schema():
+    selection = demo.sharing_real_specs(36, max_orgs=6)
+    assert len(selection.datasets) == 36
+    report = demo.sharing_demo_load(real=True, limit=36)
+    assert not report.errors, report.errors
+    counts = _tiers([d["name"] for d in selection.datasets])
+    assert sum(counts.values()) == 36
+    assert counts["open"] and counts["conditional"] and counts["not_shared"]
