@@ -35,7 +35,8 @@ class SharingPlugin(p.SingletonPlugin, DefaultTranslation):
         masking.after_dataset_show(context, pkg_dict)
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
-        return masking.after_dataset_search(search_results, search_params)
+        search_results = masking.after_dataset_search(search_results, search_params)
+        return search.after_dataset_search(search_results, search_params)
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         return search.before_dataset_search(search_params)
