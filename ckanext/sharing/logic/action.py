@@ -69,6 +69,25 @@ def package_update(next_action: Action, context: Context, data_dict: DataDict) -
     return result
 
 
+# --- uploads to open datasets: the personal-information guard (SPEC §6) ---------------------
+
+
+@tk.chained_action
+def resource_create(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    from ckanext.sharing import pi_guard
+
+    pi_guard.check_resource_upload(context, data_dict)
+    return next_action(context, data_dict)
+
+
+@tk.chained_action
+def resource_update(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    from ckanext.sharing import pi_guard
+
+    pi_guard.check_resource_upload(context, data_dict)
+    return next_action(context, data_dict)
+
+
 # --- resource views: no view that renders data for metadata-only users -----------------------
 
 
