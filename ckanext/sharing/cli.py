@@ -29,6 +29,75 @@ def audit_verify() -> None:
     click.secho(f"audit chain intact: {count} rows", fg="green")
 
 
+@audit.command("export")
+@click.argument("out", default="-")
+@click.option("--organization", "organization", default=None, help="Only rows of this organization (id or name).")
+@click.option("--package", "package", default=None, help="Only rows of this dataset (id or name).")
+@click.option("--action", "action", default=None, help="Only this event, e.g. data_access.")
+@click.option("--since", default=None, help="Rows at or after this ISO date/date-time.")
+@click.option("--until", default=None, help="Rows at or before this ISO date/date-time.")
+def audit_export(out: str, organization: str | None, package: str | None, action: str | None,
+                 since: str | None, until: str | None) -> None:
+    """Write the audit ledger (or a filtered part of it) as CSV to OUT ('-' = stdout), oldest first."""
+    from ckanext.sharing import workflow_cli
+
+    try:
+        count = workflow_cli.sharing_audit_export(out, organization=organization, package=package,
+                                                  action=action, since=since, until=until)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    if out != "-":
+        click.echo(f"{count} audit rows written to {out}", err=True)
+
+
+@sharing.group()
+def grants() -> None:
+    """Access grants of the request workflow."""
+
+
+@grants.command("expire")
+@click.option("--enqueue", is_flag=True, help="Put the job on CKAN's queue for a worker instead of running it here.")
+def grants_expire(enqueue: bool) -> None:
+    """Mark ended grants expired (audited) and send the 7-day expiry reminders. Run it hourly from cron."""
+    from ckanext.sharing import jobs
+
+    if enqueue:
+        job_id = jobs.sharing_enqueue("sharing_expire_and_remind")
+        if job_id is None:
+            raise click.ClickException("could not enqueue the job (is Redis up?)")
+        click.echo(f"enqueued job {job_id}")
+        return
+    result = jobs.sharing_expire_and_remind()
+    click.echo(f"{len(result['expired'])} grant(s) expired, {result['reminders_sent']} reminder(s) sent")
+
+
+@grants.command("list")
+@click.option("--state", default=None, type=click.Choice(["active", "expired", "revoked"]))
+def grants_list(state: str | None) -> None:
+    """List grants (tab separated): id, state, dataset, grantee, expires."""
+    from ckanext.sharing import workflow_cli
+
+    for line in workflow_cli.sharing_grant_lines(state):
+        click.echo(line)
+
+
+@sharing.group()
+def requests() -> None:
+    """Access requests of the request workflow."""
+
+
+@requests.command("list")
+@click.option("--state", default=None,
+              type=click.Choice(["pending", "approved", "rejected", "withdrawn", "cancelled"]))
+@click.option("--overdue", is_flag=True, help="Only pending requests past their reply deadline.")
+def requests_list(state: str | None, overdue: bool) -> None:
+    """List requests (tab separated): id, state, due date, overdue, dataset, requester; overdue first."""
+    from ckanext.sharing import workflow_cli
+
+    for line in workflow_cli.sharing_request_lines(state, overdue):
+        click.echo(line)
+
+
 @sharing.group()
 def demo() -> None:
     """The demo catalogue of ``make run``."""

@@ -1,22 +1,242 @@
-"""Blueprints of ckanext-sharing: the pages of the request → decision → grant workflow."""
+"""Blueprints of ckanext-sharing: the pages of the request → decision → grant workflow.
+
+Every page calls the ``sharing_*`` actions with the logged-in user's context, so the pages can
+show and do exactly what the API allows that user (same auth, same validation). Forms carry
+CKAN's CSRF token (``{{ h.csrf_input() }}``).
+"""
 from __future__ import annotations
+
+from typing import Any, Optional
 
 from flask import Blueprint
 
 import ckan.plugins.toolkit as tk
+from ckan.lib.helpers import helper_functions as h
 
 __all__ = ["sharing"]
 
 sharing = Blueprint("sharing", __name__)
 
 
-def request_access(id: str):
-    """The access-request page of a conditional dataset (every masked resource URL points here)."""
+def _context() -> dict[str, Any]:
+    user = tk.current_user
+    return {"user": user.name if user and user.is_authenticated else ""}
+
+
+def _logged_in() -> bool:
+    return bool(tk.current_user and tk.current_user.is_authenticated)
+
+
+def _login_redirect():
+    return tk.redirect_to("user.login", came_from=tk.request.full_path)
+
+
+def _action(name: str, data: dict[str, Any]) -> Any:
+    return tk.get_action(name)(_context(), data)
+
+
+def _error_summary(errors: dict[str, Any]) -> dict[str, str]:
+    return {key: "; ".join(str(v) for v in (val if isinstance(val, list) else [val])) for key, val in errors.items()}
+
+
+def _org_or_abort(id: str) -> dict[str, Any]:
     try:
-        pkg = tk.get_action("package_show")({}, {"id": id})
+        return _action("organization_show", {"id": id, "include_datasets": False})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Organization not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see this organization"))
+
+
+# --- the request form (every masked resource URL points here) --------------------------------
+
+
+def request_access(id: str):
+    """The access-request page of a dataset: the caller's access, their requests, and the form."""
+    try:
+        pkg = _action("package_show", {"id": id})
     except (tk.ObjectNotFound, tk.NotAuthorized):
         return tk.abort(404, tk._("Dataset not found"))
-    return tk.render("sharing/request_access.html", {"pkg_dict": pkg})
+    check = _action("sharing_access_check", {"package_id": pkg["id"]})
+    data: dict[str, Any] = {"requested_days": tk.config.get("ckanext.sharing.default_grant_days")}
+    errors: dict[str, Any] = {}
+    if tk.request.method == "POST":
+        if not _logged_in():
+            return _login_redirect()
+        form = tk.request.form
+        data = {
+            "package_id": pkg["id"],
+            "purpose": form.get("purpose", ""),
+            "use_scenario": form.get("use_scenario", ""),
+            "requested_days": form.get("requested_days", ""),
+            "resource_ids": form.getlist("resource_ids"),
+            "organization_id": form.get("organization_id") or None,
+        }
+        try:
+            _action("sharing_request_create", data)
+        except tk.ValidationError as e:
+            errors = e.error_dict
+        except tk.NotAuthorized:
+            return tk.abort(403, tk._("Not authorized to request access"))
+        else:
+            h.flash_success(tk._("Your request was sent to the owning department."))
+            return tk.redirect_to("sharing.dashboard")
+    mine: list[dict[str, Any]] = []
+    orgs: list[dict[str, Any]] = []
+    if _logged_in():
+        mine = _action("sharing_request_list", {"package_id": pkg["id"], "mine": True})["results"]
+        orgs = tk.get_action("organization_list_for_user")(_context(), {"permission": "read"})
+    return tk.render("sharing/request_access.html", {
+        "pkg_dict": pkg, "pkg": pkg, "check": check, "data": data, "errors": errors,
+        "error_summary": _error_summary(errors), "my_requests": mine, "my_orgs": orgs,
+        "max_days": tk.config.get("ckanext.sharing.max_grant_days"),
+    })
+
+
+# --- the requester's dashboard ----------------------------------------------------------------
+
+
+def dashboard():
+    """My requests and grants."""
+    if not _logged_in():
+        return _login_redirect()
+    requests = _action("sharing_request_list", {"mine": True, "limit": 1000})["results"]
+    grants = _action("sharing_grant_list", {"mine": True, "limit": 1000})["results"]
+    return tk.render("sharing/dashboard.html", {"requests": requests, "grants": grants})
+
+
+def withdraw(id: str):
+    """The requester withdraws a pending request (POST only)."""
+    if not _logged_in():
+        return _login_redirect()
+    try:
+        _action("sharing_request_withdraw", {"id": id})
+        h.flash_success(tk._("Request withdrawn."))
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Access request not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only the requester may withdraw this request"))
+    except tk.ValidationError as e:
+        h.flash_error("; ".join(_error_summary(e.error_dict).values()))
+    return tk.redirect_to("sharing.dashboard")
+
+
+# --- the organization's review queue, decision page and grants ------------------------------------
+
+
+def org_requests(id: str):
+    """The review queue of an organization: pending first, the most overdue first; then decided ones."""
+    if not _logged_in():
+        return _login_redirect()
+    group = _org_or_abort(id)
+    state = tk.request.args.get("state") or None
+    try:
+        data = {"organization_id": group["id"], "limit": 1000}
+        if state:
+            data["state"] = state
+        result = _action("sharing_request_list", data)
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see the access requests of this organization"))
+    except tk.ValidationError:
+        return tk.abort(400, tk._("Unknown state"))
+    return tk.render("sharing/org_requests.html", {
+        "group_dict": group, "group_type": "organization", "requests": result["results"], "state": state,
+    })
+
+
+def decide(id: str):
+    """The decision page: the request, and approve (period, resources) / reject (reason) forms."""
+    if not _logged_in():
+        return _login_redirect()
+    try:
+        req = _action("sharing_request_show", {"id": id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Access request not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see this access request"))
+    errors: dict[str, Any] = {}
+    form_data: dict[str, Any] = {}
+    if tk.request.method == "POST":
+        form = tk.request.form
+        decision = form.get("decision")
+        try:
+            if decision == "approve":
+                form_data = {"id": id, "expires": form.get("expires") or None,
+                             "resource_ids": form.getlist("resource_ids"), "reason": form.get("reason") or None}
+                _action("sharing_request_approve", form_data)
+                h.flash_success(tk._("Request approved: access granted."))
+            elif decision == "reject":
+                form_data = {"id": id, "reason": form.get("reason", "")}
+                _action("sharing_request_reject", form_data)
+                h.flash_success(tk._("Request rejected."))
+            else:
+                errors = {"decision": [tk._("Choose approve or reject")]}
+        except tk.NotAuthorized:
+            return tk.abort(403, tk._("Only the owning organization's admins may decide this request"))
+        except tk.ValidationError as e:
+            errors = e.error_dict
+        if not errors:
+            return tk.redirect_to("sharing.decide", id=id)
+    can_decide = tk.h.check_access("sharing_request_approve", {"id": id})
+    pkg: Optional[dict[str, Any]] = None
+    try:
+        pkg = _action("package_show", {"id": req["package_id"]})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        pkg = None
+    grant = None
+    if req.get("grant_id"):
+        try:
+            grant = _action("sharing_grant_show", {"id": req["grant_id"]})
+        except (tk.ObjectNotFound, tk.NotAuthorized):
+            grant = None
+    return tk.render("sharing/decide.html", {
+        "req": req, "pkg": pkg, "grant": grant, "can_decide": can_decide, "errors": errors,
+        "error_summary": _error_summary(errors), "form_data": form_data,
+        "default_expires": _default_expiry(req),
+    })
+
+
+def _default_expiry(req: dict[str, Any]) -> str:
+    import datetime as dt
+
+    return (dt.date.today() + dt.timedelta(days=int(req.get("requested_days") or 1))).isoformat()
+
+
+def org_grants(id: str):
+    """The grants on an organization's datasets, with revoke forms."""
+    if not _logged_in():
+        return _login_redirect()
+    group = _org_or_abort(id)
+    try:
+        result = _action("sharing_grant_list", {"organization_id": group["id"], "limit": 1000})
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see the grants of this organization"))
+    return tk.render("sharing/org_grants.html", {
+        "group_dict": group, "group_type": "organization", "grants": result["results"],
+    })
+
+
+def revoke(id: str):
+    """Revoke a grant (POST only); back to the organization's grants list."""
+    if not _logged_in():
+        return _login_redirect()
+    try:
+        grant = _action("sharing_grant_show", {"id": id})
+        _action("sharing_grant_revoke", {"id": id, "reason": tk.request.form.get("reason", "")})
+        h.flash_success(tk._("Grant revoked."))
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Grant not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only the owning organization's admins may revoke this grant"))
+    except tk.ValidationError as e:
+        h.flash_error("; ".join(f"{k}: {v}" for k, v in _error_summary(e.error_dict).items()))
+    return tk.redirect_to("sharing.org_grants", id=grant["owner_org"])
 
 
 sharing.add_url_rule("/dataset/<id>/request-access", view_func=request_access, methods=["GET", "POST"])
+sharing.add_url_rule("/dashboard/access-requests", view_func=dashboard, endpoint="dashboard")
+sharing.add_url_rule("/access-request/<id>", view_func=decide, endpoint="decide", methods=["GET", "POST"])
+sharing.add_url_rule("/access-request/<id>/withdraw", view_func=withdraw, endpoint="withdraw", methods=["POST"])
+sharing.add_url_rule("/organization/<id>/access-requests", view_func=org_requests, endpoint="org_requests")
+sharing.add_url_rule("/organization/<id>/access-grants", view_func=org_grants, endpoint="org_grants")
+sharing.add_url_rule("/access-grant/<id>/revoke", view_func=revoke, endpoint="revoke", methods=["POST"])

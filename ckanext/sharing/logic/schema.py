@@ -1,0 +1,239 @@
+"""Validation schemas of the ``sharing_*`` actions (SPEC §4–5).
+
+Every action validates its input with one of these before it touches the database, so bad input is
+a ``ValidationError`` naming the field, never a 500.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, Schema
+
+from ckanext.sharing.model import GRANT_STATES, REQUEST_STATES
+
+Validator = Callable[..., Any]
+Invalid = tk.Invalid
+
+_MAX_TEXT = 4000
+_MAX_PAGE = 1000
+
+
+def _v(name: str) -> Validator:
+    return tk.get_validator(name)
+
+
+def _text(value: Any, context: Context) -> Any:
+    """A non-empty string of at most 4000 characters, stripped."""
+    if not isinstance(value, str):
+        raise Invalid(tk._("Must be a string"))
+    value = value.strip()
+    if not value:
+        raise Invalid(tk._("Missing value"))
+    if len(value) > _MAX_TEXT:
+        raise Invalid(tk._("Must be at most %d characters") % _MAX_TEXT)
+    return value
+
+
+def _id(value: Any, context: Context) -> Any:
+    """An id or name: a short string without whitespace."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or any(c.isspace() for c in value):
+        raise Invalid(tk._("Must be an id"))
+    return value.strip()
+
+
+def _id_list(value: Any, context: Context) -> Any:
+    """A list of ids; a JSON list or comma separated string is accepted (form posts)."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = tk.get_converter("json_list_or_string")(value)
+        if isinstance(value, str):
+            value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise Invalid(tk._("Must be a list of resource ids"))
+    out: list[str] = []
+    for item in value:
+        _id(item, context)
+        if item.strip() not in out:
+            out.append(item.strip())
+    if len(out) > 500:
+        raise Invalid(tk._("Too many resource ids"))
+    return out
+
+
+def _days(value: Any, context: Context) -> Any:
+    """A whole number of days, 1 … ``ckanext.sharing.max_grant_days``."""
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError
+        days = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise Invalid(tk._("Must be a whole number of days"))
+    top = int(tk.config.get("ckanext.sharing.max_grant_days") or 365)
+    if days < 1 or days > top:
+        raise Invalid(tk._("Must be between 1 and %d days") % top)
+    return days
+
+
+def _default_days(key: Any, data: dict[Any, Any], errors: Any, context: Context) -> None:
+    """Missing ``requested_days``: the configured default period."""
+    if data.get(key) in (None, "", tk.missing):
+        data[key] = int(tk.config.get("ckanext.sharing.default_grant_days") or 90)
+
+
+def _moment(value: Any, context: Context) -> Any:
+    """An ISO date or date-time, returned as an aware UTC datetime (a bare date means the end of that day)."""
+    return _parse_moment(value, end_of_day=True)
+
+
+def _parse_moment(value: Any, end_of_day: bool) -> dt.datetime:
+    day_time = dt.time(23, 59, 59) if end_of_day else dt.time(0, 0)
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime.combine(value, day_time, dt.timezone.utc)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                parsed = dt.datetime.combine(dt.date.fromisoformat(text), day_time, dt.timezone.utc)
+            else:
+                parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid(tk._("Must be an ISO date (YYYY-MM-DD) or date-time"))
+    else:
+        raise Invalid(tk._("Must be an ISO date (YYYY-MM-DD) or date-time"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _moment_start(value: Any, context: Context) -> Any:
+    """Like :func:`_moment`, but a bare date means the start of that day."""
+    return _parse_moment(value, end_of_day=False)
+
+
+def _one_of(values: tuple[str, ...]) -> Validator:
+    def check(value: Any, context: Context) -> Any:
+        if value not in values:
+            raise Invalid(tk._("Must be one of: %s") % ", ".join(values))
+        return value
+
+    return check
+
+
+def _bool(value: Any, context: Context) -> Any:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False
+    raise Invalid(tk._("Must be true or false"))
+
+
+def _page_limit(value: Any, context: Context) -> Any:
+    try:
+        limit = int(str(value))
+    except (TypeError, ValueError):
+        raise Invalid(tk._("Must be a whole number"))
+    if limit < 1 or limit > _MAX_PAGE:
+        raise Invalid(tk._("Must be between 1 and %d") % _MAX_PAGE)
+    return limit
+
+
+def _offset(value: Any, context: Context) -> Any:
+    try:
+        offset = int(str(value))
+    except (TypeError, ValueError):
+        raise Invalid(tk._("Must be a whole number"))
+    if offset < 0:
+        raise Invalid(tk._("Must not be negative"))
+    return offset
+
+
+def _paging() -> Schema:
+    return {"limit": [_v("ignore_missing"), _page_limit], "offset": [_v("ignore_missing"), _offset]}
+
+
+def sharing_request_create_schema() -> Schema:
+    return {
+        "package_id": [_v("not_empty"), _id],
+        "resource_ids": [_v("ignore_missing"), _id_list],
+        "purpose": [_v("not_missing"), _text],
+        "use_scenario": [_v("not_missing"), _text],
+        "requested_days": [_default_days, _days],
+        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+    }
+
+
+def sharing_id_schema() -> Schema:
+    return {"id": [_v("not_empty"), _id]}
+
+
+def sharing_request_list_schema() -> Schema:
+    return {
+        "package_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "state": [_v("ignore_missing"), _v("ignore_empty"), _one_of(REQUEST_STATES)],
+        "mine": [_v("ignore_missing"), _bool],
+        **_paging(),
+    }
+
+
+def sharing_request_approve_schema() -> Schema:
+    return {
+        "id": [_v("not_empty"), _id],
+        "expires": [_v("ignore_missing"), _v("ignore_empty"), _moment],
+        "resource_ids": [_v("ignore_missing"), _id_list],
+        "reason": [_v("ignore_missing"), _v("ignore_empty"), _text],
+    }
+
+
+def sharing_reason_schema() -> Schema:
+    return {"id": [_v("not_empty"), _id], "reason": [_v("not_missing"), _text]}
+
+
+def sharing_withdraw_schema() -> Schema:
+    return {"id": [_v("not_empty"), _id], "reason": [_v("ignore_missing"), _v("ignore_empty"), _text]}
+
+
+def sharing_grant_list_schema() -> Schema:
+    return {
+        "package_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "state": [_v("ignore_missing"), _v("ignore_empty"), _one_of(GRANT_STATES)],
+        "mine": [_v("ignore_missing"), _bool],
+        **_paging(),
+    }
+
+
+def sharing_access_check_schema() -> Schema:
+    return {
+        "package_id": [_v("not_empty"), _id],
+        "resource_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+    }
+
+
+def sharing_audit_list_schema() -> Schema:
+    return {
+        "package_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "actor_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "action": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "since": [_v("ignore_missing"), _v("ignore_empty"), _moment_start],
+        "until": [_v("ignore_missing"), _v("ignore_empty"), _moment],
+        **_paging(),
+    }
+
+
+def sharing_validate(data_dict: dict[str, Any], schema: Schema, context: Context) -> dict[str, Any]:
+    """Validate ``data_dict``; raise ``ValidationError`` naming the bad fields."""
+    data, errors = tk.navl_validate(dict(data_dict or {}), schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    data.pop("__extras", None)
+    return data

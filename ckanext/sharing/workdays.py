@@ -1,0 +1,57 @@
+"""Working-day arithmetic for reply deadlines (SPEC §4).
+
+A working day is Monday–Friday unless listed in ``ckanext.sharing.holidays``; a weekend date listed
+in ``ckanext.sharing.extra_workdays`` (调休) is a working day. Pure functions, plus one reading config.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Optional
+
+import ckan.plugins.toolkit as tk
+
+
+def sharing_parse_dates(values: Optional[Iterable[str] | str]) -> frozenset[dt.date]:
+    """ISO dates from a config list (space/comma separated string or list); bad entries raise ValueError."""
+    if not values:
+        return frozenset()
+    if isinstance(values, str):
+        values = values.replace(",", " ").split()
+    return frozenset(dt.date.fromisoformat(str(v).strip()) for v in values if str(v).strip())
+
+
+def sharing_is_workday(day: dt.date, holidays: frozenset[dt.date], extra_workdays: frozenset[dt.date]) -> bool:
+    """True for a weekday that is not a holiday, or a 调休 weekend working day."""
+    if day in extra_workdays:
+        return True
+    if day in holidays:
+        return False
+    return day.weekday() < 5
+
+
+def sharing_add_workdays(
+    start: dt.date,
+    days: int,
+    holidays: Iterable[dt.date] = (),
+    extra_workdays: Iterable[dt.date] = (),
+) -> dt.date:
+    """The date ``days`` working days after ``start`` (the start day itself is not counted)."""
+    hol, extra = frozenset(holidays), frozenset(extra_workdays)
+    day = start
+    left = max(int(days), 0)
+    while left:
+        day += dt.timedelta(days=1)
+        if sharing_is_workday(day, hol, extra):
+            left -= 1
+    return day
+
+
+def sharing_due_date(created: dt.datetime | dt.date) -> dt.date:
+    """Reply deadline of a request created at ``created``, from the configured calendar."""
+    start = created.date() if isinstance(created, dt.datetime) else created
+    return sharing_add_workdays(
+        start,
+        tk.config.get("ckanext.sharing.reply_working_days") or 10,
+        sharing_parse_dates(tk.config.get("ckanext.sharing.holidays")),
+        sharing_parse_dates(tk.config.get("ckanext.sharing.extra_workdays")),
+    )
