@@ -7,7 +7,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.sharing import guard, masking, search
+from ckanext.sharing import catalogue, guard, masking, search
 
 
 @tk.blanket.config_declarations
@@ -36,7 +36,8 @@ class SharingPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
         search_results = masking.after_dataset_search(search_results, search_params)
-        return search.after_dataset_search(search_results, search_params)
+        search_results = search.after_dataset_search(search_results, search_params)
+        return catalogue.label_facets(search_results)
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         return search.before_dataset_search(search_params)
@@ -51,10 +52,10 @@ class SharingPlugin(p.SingletonPlugin, DefaultTranslation):
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
-        return search.dataset_facets(facets_dict, package_type)
+        return catalogue.dataset_facets(search.dataset_facets(facets_dict, package_type), package_type)
 
     def organization_facets(self, facets_dict: dict[str, Any], organization_type: str, package_type: str | None):
-        return search.dataset_facets(facets_dict, package_type or "dataset")
+        return catalogue.dataset_facets(search.dataset_facets(facets_dict, package_type or "dataset"), package_type or "dataset")
 
     def group_facets(self, facets_dict: dict[str, Any], group_type: str, package_type: str | None):
-        return search.dataset_facets(facets_dict, package_type or "dataset")
+        return catalogue.dataset_facets(search.dataset_facets(facets_dict, package_type or "dataset"), package_type or "dataset")
