@@ -37,10 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("SHARING_VENV", ROOT / ".venv"))
 STACK = ROOT / "bin" / "stack"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cnpds"
+STATE = Path(os.environ.get("SHARING_STATE", ROOT / ".run"))
 SLOT = "search_bench"
-CORES = {"stock": "sharing_bench_stock", "cjk": "sharing_bench_cjk"}
-TITLE_KEYS = ("标题", "数据集名称", "资源名称")
-NOTES_KEYS = ("摘要", "数据摘要", "描述")
+# The portals' keys for title and abstract (as the demo loader maps them; README: 标题/数据集名称/资源名称, 摘要/...).
+TITLE_KEYS = ("标题", "数据集名称", "资源名称", "信息资源名称", "资源信息名称", "目录名称")
+NOTES_KEYS = ("摘要", "数据摘要", "描述", "摘要信息", "摘要描述", "资源描述", "内容简介", "资源摘要", "目录摘要")
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -111,31 +112,46 @@ def _clean_env() -> dict[str, str]:
 
 
 def run(plain_ini: Optional[str] = None, sharing_ini: Optional[str] = None, records: Optional[int] = None,
-        terms: int = 300, seed: int = 6, data_dir: Optional[str] = None) -> list[tuple[str, Any, Any, str]]:
+        terms: int = 300, seed: int = 6, data_dir: Optional[str] = None,
+        slot: str = SLOT) -> list[tuple[str, Any, Any, str]]:
     """Measure stock vs CJK schema; return rows ``(metric, stock, cjk, note)``.
 
     ``plain_ini``/``sharing_ini`` (what ``make bench`` passes) are not used: this benchmark builds its
-    own throw-away database and cores so it can load all records without touching those portals.
-    ``records`` limits the number of real records (default: all of them).
+    own throw-away database and cores (named after ``slot``) so it can load all records without
+    touching those portals; runs on the same slot wait for each other (file lock).
+    ``records`` limits the number of real records (default: $SHARING_SEARCH_BENCH_RECORDS, else all).
     """
+    import fcntl
+
     source = Path(data_dir) if data_dir else Path(os.environ.get("SHARING_CNPDS_DIR", DEFAULT_DATA))
     if not source.is_dir():
         return [("search quality: real records not found", None, None, str(source))]
+    if records is None and os.environ.get("SHARING_SEARCH_BENCH_RECORDS", "").isdigit():
+        records = int(os.environ["SHARING_SEARCH_BENCH_RECORDS"]) or None
+    STATE.mkdir(parents=True, exist_ok=True)
+    with open(STATE / f"{slot}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _run_locked(source, records, terms, seed, slot)
+
+
+def _run_locked(source: Path, records: Optional[int], terms: int, seed: int,
+                slot: str) -> list[tuple[str, Any, Any, str]]:
+    cores = {"stock": f"sharing_{slot}_stock", "cjk": f"sharing_{slot}_cjk"}
     env = _clean_env()
-    exports = _stack("test-env", SLOT, env=env)
+    exports = _stack("test-env", slot, env=env)
     for line in exports.splitlines():
         if line.startswith("export ") and "=" in line:
             key, value = line[len("export "):].split("=", 1)
             env[key] = value
     base = env["CKAN_SOLR_URL"].rsplit("/", 1)[0]
-    _stack("solr-core", CORES["stock"], "stock", env=_clean_env())
-    _stack("solr-core", CORES["cjk"], env=_clean_env())
+    _stack("solr-core", cores["stock"], "stock", env=_clean_env())
+    _stack("solr-core", cores["cjk"], env=_clean_env())
     _stack("test-perms", env=env)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         cmd = [str(VENV / "bin" / "python"), str(Path(__file__).resolve()), "--worker", "--out", str(out),
                "--terms", str(terms), "--seed", str(seed), "--data", str(source),
-               "--stock-url", f"{base}/{CORES['stock']}", "--cjk-url", f"{base}/{CORES['cjk']}"]
+               "--stock-url", f"{base}/{cores['stock']}", "--cjk-url", f"{base}/{cores['cjk']}"]
         if records:
             cmd += ["--records", str(records)]
         done = subprocess.run(cmd, env=env, cwd=str(ROOT))
@@ -264,6 +280,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--records", type=int, default=None, help="real records to load (default: all)")
     parser.add_argument("--terms", type=int, default=300, help="query terms (default 300)")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--slot", default=SLOT, help="throw-away database/core slot (default search_bench)")
     parser.add_argument("--data", default=None, help="the cnpds directory (default ../shared/data/cnpds)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -273,7 +290,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.worker:
         return _worker(args)
     started = time.monotonic()
-    rows = run(records=args.records, terms=args.terms, seed=args.seed, data_dir=args.data)
+    rows = run(records=args.records, terms=args.terms, seed=args.seed, data_dir=args.data, slot=args.slot)
     print_rows(rows)
     print(f"\ntotal {time.monotonic() - started:.0f}s")
     return 0
