@@ -233,3 +233,29 @@ def test_recall_and_precision_on_real_records():
     assert relevant >= 60
     assert recall >= 0.99, (recall, precision)
     assert precision >= 0.95, (recall, precision)
+
+
+# --- the catalogue schema (scheming): provider and data items are searchable -----------------------
+
+CATALOGUE_PLUGINS = "activity datastore scheming_datasets scheming_organizations sharing"
+
+
+@pytest.mark.ckan_config("ckan.plugins", CATALOGUE_PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_catalogue_provider_and_data_item_names_are_searchable(app):
+    from ckanext.sharing.schemas import sharing_sample_record
+
+    admin = factories.Sysadmin()
+    org = factories.Organization(uscc="91350100M000100Y43", title="市卫生健康委员会", user=admin)
+    ctx = {"user": admin["name"]}
+    call_action("package_create", context=dict(ctx), **sharing_sample_record(
+        owner_org=org["id"], name="hospitals", title="医院名录", notes="全市医院名单。", theme="卫生",
+        data_items=[{"item_name": "床位数量", "item_type": "I"}, {"item_name": "医院等级", "item_type": "C"}]))
+    call_action("package_create", context=dict(ctx), **sharing_sample_record(
+        "101001001/000002", owner_org=org["id"], name="schools", title="学校名录", notes="全市学校名单。",
+        theme="教育", data_items=[{"item_name": "在校学生", "item_type": "I"}]))
+    assert _names(app, q="床位") == {"hospitals"}
+    assert _names(app, q="在校学生") == {"schools"}
+    assert _names(app, q="卫生健康") == {"hospitals", "schools"}
+    result = _api(app, "package_search", q="床位")["result"]["results"][0]
+    assert [i["item_name"] for i in result["data_items"]] == ["床位数量", "医院等级"]
