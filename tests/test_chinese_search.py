@@ -259,3 +259,22 @@ def test_catalogue_provider_and_data_item_names_are_searchable(app):
     assert _names(app, q="卫生健康") == {"hospitals", "schools"}
     result = _api(app, "package_search", q="床位")["result"]["results"][0]
     assert [i["item_name"] for i in result["data_items"]] == ["床位数量", "医院等级"]
+
+
+@pytest.mark.skipif(not os.path.isdir(DATA_DIR), reason="real records (../shared/data/cnpds) not present")
+def test_bench_search_quality_runs_and_reports_both_schemas():
+    """bench/search_quality.run on a small sample: both schemas measured, the CJK one finds the words."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "search_quality.py")
+    spec = importlib.util.spec_from_file_location("sharing_search_quality", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.run(records=200, terms=20, slot="search_bench_test")
+    table = {r[0].split(" (")[0]: r for r in rows}
+    recall = table["zh search recall"]
+    precision = table["zh search precision"]
+    assert recall[2] >= 0.99 and precision[2] >= 0.95, rows
+    assert recall[1] < recall[2], rows  # stock CKAN misses words inside unspaced text
+    rebuild = [r for r in rows if r[0].startswith("search-index rebuild")][0]
+    assert rebuild[1] > 0 and rebuild[2] > 0
