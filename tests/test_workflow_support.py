@@ -12,6 +12,7 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 PLUGINS = "activity datastore sharing"
+PASSWORD = "Correct-Horse-Battery-9"
 
 
 def api(app, action: str, token: str | None = None, status: int | None = 200, **kwargs: Any) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def build_world(app) -> World:
     for role in ROLES:
         extra = {"sysadmin": True} if role == "sysadmin" else {}
         w.users[role] = factories.User(name=f"{role.replace('_', '-')}-{run}", email=f"{role}-{run}@example.org",
-                                       **extra)
+                                       password=PASSWORD, **extra)
         w.tokens[role] = factories.APIToken(user=w.users[role]["name"])["token"]
     w.orgs["a"] = factories.Organization(name=f"dept-a-{run}", users=[
         {"name": w.users["requester"]["name"], "capacity": "member"},
@@ -103,3 +104,15 @@ def request_body(w: World, **overrides: Any) -> dict[str, Any]:
 def ctx(w: World, role: str) -> dict[str, Any]:
     """An action context of a real user (auth is checked, unlike ckan.tests.helpers.call_action's default)."""
     return {"user": w.users[role]["name"], "ignore_auth": False}
+
+
+def login(app, w: World, role: str) -> None:
+    """Log in through CKAN's login form, as a browser does (a fresh cookie jar per user).
+
+    (``app.set_session_user`` writes its cookie for ``localhost`` while requests go to ``ckan.site_url``.)
+    """
+    app.client = app.test_client()
+    page = app.get("/user/login")
+    resp = app.post("/user/login", data={"login": w.users[role]["name"], "password": PASSWORD,
+                                         "_csrf_token": csrf_token(page.body)}, follow_redirects=False)
+    assert resp.status_code == 302, "login failed"

@@ -102,7 +102,10 @@ def dashboard():
         return _login_redirect()
     requests = _action("sharing_request_list", {"mine": True, "limit": 1000})["results"]
     grants = _action("sharing_grant_list", {"mine": True, "limit": 1000})["results"]
-    return tk.render("sharing/dashboard.html", {"requests": requests, "grants": grants})
+    user_dict = _action("user_show", {"id": tk.current_user.id})
+    return tk.render("sharing/dashboard.html", {
+        "requests": requests, "grants": grants, "user_dict": user_dict, "is_myself": True,
+    })
 
 
 def withdraw(id: str):
