@@ -57,9 +57,10 @@ def check_request() -> Any:
         pkg = res.package if res is not None else None
     if pkg is None and args.get("id"):
         pkg = model.Package.get(args["id"])
-    if endpoint.startswith("activity.") and pkg is None and args.get("id"):
-        activity = _activity_package(args["id"])
-        pkg = activity
+    if endpoint.startswith("activity.") and pkg is None:
+        for activity_id in (args.get("id"), request.args.get("new_id"), request.args.get("old_id")):
+            if activity_id and (pkg := _activity_package(activity_id)) is not None:
+                break
     if pkg is None:
         return None  # let CKAN answer 404 as usual
     decision = access.decide_for_package({}, pkg, resource_id)

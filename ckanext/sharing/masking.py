@@ -25,10 +25,9 @@ _URL_COPIES = ("original_url",)
 
 
 def request_url(package_id: str) -> str:
-    """Absolute URL of the dataset's access-request page, built without a request context."""
-    return f"{tk.config['ckan.site_url'].rstrip('/')}{tk.config.get('ckan.root_path') or ''}".replace(
-        "/{{LANG}}", ""
-    ) + f"/dataset/{package_id}/request-access"
+    """Absolute URL of the dataset's access-request page, built without a request context
+    (the index is written from CLI and worker processes too)."""
+    return f"{tk.config['ckan.site_url'].rstrip('/')}/dataset/{package_id}/request-access"
 
 
 def mask_resource(res: dict[str, Any], url: str) -> None:
@@ -130,8 +129,12 @@ def after_dataset_search(results: dict[str, Any], params: Mapping[str, Any]) -> 
     for pkg in rows:
         if "resources" in pkg or "sharing_tier" in pkg or "extras" in pkg:
             pkg["sharing_tier"] = access.tier_of_dict(pkg)
-        if any(res.get("sharing_restricted") for res in pkg.get("resources") or []):
+        resources = pkg.get("resources") or []
+        if any(res.get("sharing_restricted") for res in resources):
             restricted.append(pkg)
+        else:
+            for res in resources:
+                res["sharing_restricted"] = False
     if not restricted:
         return results
     user = access.user_from_context(None)

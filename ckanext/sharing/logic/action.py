@@ -7,7 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Context, DataDict
 
-from ckanext.sharing import access, activity_filter, audit, policy, tiers
+from ckanext.sharing import access, activity_filter, audit, masking, policy, tiers
 
 Action = Callable[[Context, DataDict], Any]
 
@@ -103,6 +103,40 @@ def resource_view_list(next_action: Action, context: Context, data_dict: DataDic
     return views
 
 
+# --- resource_search: a plain SQL search over resource fields, url included -------------------
+
+
+@tk.side_effect_free
+@tk.chained_action
+def resource_search(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    """Mask results of datasets whose data the user may not get; when the query itself matches on
+    ``url``, drop them (the match alone would disclose the URL)."""
+    result = next_action(context, data_dict)
+    query = data_dict.get("query") or []
+    terms = [query] if isinstance(query, str) else list(query)
+    by_url = any(str(t).split(":", 1)[0].strip() in ("url", "original_url") for t in terms)
+    kept = []
+    pkgs: dict[str, model.Package | None] = {}
+    user = access.user_from_context(context)
+    for res in result.get("results") or []:
+        pid = res.get("package_id")
+        if pid not in pkgs:
+            pkgs[pid] = model.Package.get(pid)
+        pkg = pkgs[pid]
+        if pkg is None:
+            continue
+        decision = policy.decide(access.tier_of_package(pkg), access.subject(user, pkg.id, pkg.owner_org), res.get("id"))
+        if decision.full:
+            kept.append(res)
+        elif decision.access is policy.Access.METADATA and not by_url:
+            masking.mask_resource(res, masking.request_url(pkg.id))
+            kept.append(res)
+    removed = len(result.get("results") or []) - len(kept)
+    result["results"] = kept
+    result["count"] = max(0, result.get("count", 0) - removed)
+    return result
+
+
 # --- activity: no restricted URL, old or new; nothing of hidden datasets ----------------------
 
 
@@ -149,6 +183,9 @@ def dashboard_activity_list(next_action: Action, context: Context, data_dict: Da
 @tk.side_effect_free
 @tk.chained_action
 def activity_show(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    # CKAN 2.12's activity_show auth reads data_dict["include_data"] unguarded (a 500 without it);
+    # the action returns the data either way, so default it as the docs describe.
+    data_dict.setdefault("include_data", True)
     return activity_filter.filter_one(context, next_action(context, data_dict))
 
 

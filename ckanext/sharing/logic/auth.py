@@ -47,10 +47,13 @@ def datastore_info(next_auth: AuthFunction, context: Context, data_dict: DataDic
 @tk.auth_allow_anonymous_access
 @tk.chained_auth_function
 def datastore_search_sql(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+    # The DataStore passes the table names as a generator: read it once, for both checks.
+    names = list(context.get("table_names") or [])
+    context["table_names"] = names  # type: ignore[typeddict-unknown-key]
     result = next_auth(context, data_dict)
     if not result.get("success"):
         return result
-    for name in context.get("table_names") or []:
+    for name in names:
         ok, reason = _data_allowed(context, name)
         if not ok:
             return _deny(reason)

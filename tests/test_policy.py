@@ -1,0 +1,94 @@
+"""The policy as a table: every tier × role, plus grant scope and expiry (SPEC §1–2, §4).
+
+The policy is a pure function, so this needs no services; the HTTP conformance suite checks that
+every surface asks it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ckanext.sharing import policy
+from ckanext.sharing.policy import Access, Grant, Subject
+
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+LATER = NOW + dt.timedelta(days=30)
+EARLIER = NOW - dt.timedelta(seconds=1)
+
+ROLES = {
+    "anonymous": Subject(),
+    "registered": Subject(user_id="u"),
+    "other_org": Subject(user_id="u"),  # membership elsewhere is not a capacity in the owner org
+    "grantee": Subject(user_id="u", grants=(Grant("g1", LATER),)),
+    "expired_grantee": Subject(user_id="u", grants=(Grant("g0", EARLIER),)),
+    "member": Subject(user_id="u", capacity="member"),
+    "editor": Subject(user_id="u", capacity="editor"),
+    "admin": Subject(user_id="u", capacity="admin"),
+    "collaborator": Subject(user_id="u", collaborator=True),
+    "sysadmin": Subject(user_id="u", sysadmin=True),
+}
+
+F, M, H = Access.FULL, Access.METADATA, Access.HIDDEN
+EXPECTED = {
+    #                  open                  conditional                      not_shared
+    "anonymous": ((F, "open"), (M, "conditional"), (H, "not_shared")),
+    "registered": ((F, "open"), (M, "conditional"), (H, "not_shared")),
+    "other_org": ((F, "open"), (M, "conditional"), (H, "not_shared")),
+    "grantee": ((F, "open"), (F, "grant:g1"), (H, "not_shared")),
+    "expired_grantee": ((F, "open"), (M, "grant_expired"), (H, "not_shared")),
+    "member": ((F, "member"), (F, "member"), (F, "member")),
+    "editor": ((F, "member"), (F, "member"), (F, "member")),
+    "admin": ((F, "member"), (F, "member"), (F, "member")),
+    "collaborator": ((F, "collaborator"), (F, "collaborator"), (F, "collaborator")),
+    "sysadmin": ((F, "sysadmin"), (F, "sysadmin"), (F, "sysadmin")),
+}
+
+
+@pytest.mark.parametrize("tier_index,tier", list(enumerate(policy.TIERS)))
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_tier_role_table(role: str, tier_index: int, tier: str) -> None:
+    decision = policy.decide(tier, ROLES[role], now=NOW)
+    assert (decision.access, decision.reason) == EXPECTED[role][tier_index], (role, tier)
+
+
+def test_table_covers_every_tier_and_role() -> None:
+    assert set(EXPECTED) == set(ROLES)
+    assert all(len(row) == len(policy.TIERS) for row in EXPECTED.values())
+
+
+def test_grant_scoped_to_resources() -> None:
+    subject = Subject(user_id="u", grants=(Grant("g2", LATER, frozenset({"r1"})),))
+    assert policy.decide(policy.CONDITIONAL, subject, "r1", NOW) == policy.Decision(F, "grant:g2")
+    assert policy.decide(policy.CONDITIONAL, subject, "r2", NOW) == policy.Decision(M, "grant_scope")
+    # "all the data of the dataset" is not covered by a grant for one resource
+    assert policy.decide(policy.CONDITIONAL, subject, None, NOW) == policy.Decision(M, "grant_scope")
+
+
+def test_whole_dataset_grant_wins_over_scoped() -> None:
+    subject = Subject(user_id="u", grants=(Grant("b", LATER, frozenset({"r1"})), Grant("a", LATER)))
+    assert policy.decide(policy.CONDITIONAL, subject, "r9", NOW).reason == "grant:a"
+
+
+def test_expiry_is_checked_at_decision_time() -> None:
+    subject = Subject(user_id="u", grants=(Grant("g", NOW),))
+    assert policy.decide(policy.CONDITIONAL, subject, None, NOW - dt.timedelta(seconds=1)).full
+    assert not policy.decide(policy.CONDITIONAL, subject, None, NOW).full
+
+
+def test_grants_never_open_a_not_shared_dataset() -> None:
+    subject = Subject(user_id="u", grants=(Grant("g", LATER),))
+    assert policy.decide(policy.NOT_SHARED, subject, None, NOW).access is H
+
+
+@pytest.mark.parametrize(
+    "value,private,expected",
+    [("open", None, "open"), ("conditional", True, "conditional"), (None, True, "not_shared"),
+     (None, False, "open"), ("bogus", None, "open"), (None, None, "open")],
+)
+def test_normalise_tier(value, private, expected) -> None:
+    assert policy.normalise_tier(value, private) == expected
+
+
+def test_private_follows_tier() -> None:
+    assert [policy.private_for(t) for t in policy.TIERS] == [False, False, True]
