@@ -145,7 +145,7 @@ class TestItems:
     def test_blank_rows_dropped(self):
         data = {("data_items", 0, "item_name"): "", ("data_items", 0, "item_personal"): "false",
                 ("data_items", 1, "item_name"): "年度"}
-        v.sharing_drop_empty_data_items(("__before",), data, {}, CTX)
+        v.sharing_drop_empty_data_items(("__after",), data, {}, CTX)
         assert data == {("data_items", 1, "item_name"): "年度"}
 
 

@@ -19,6 +19,7 @@ from ckanext.sharing import catalogue, guard, masking, search
 @tk.blanket.cli
 class SharingPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
@@ -29,6 +30,12 @@ class SharingPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "ckanext-sharing")
+
+    # IConfigurable
+    def configure(self, config: tk.CKANConfig) -> None:
+        from ckanext.sharing import template_order
+
+        template_order.prefer_own_templates(config)
 
     # IPackageController
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:

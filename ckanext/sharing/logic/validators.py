@@ -66,12 +66,20 @@ def _current_package_id(data: FlattenDataDict, context: Context) -> Optional[str
     return found.id if found is not None else None
 
 
-def _item_rows(data: FlattenDataDict, field: str = "data_items") -> dict[int, dict[str, Any]]:
+def _row_blank(row: dict[str, Any]) -> bool:
+    """A data-item row with nothing filled in (the form's spare row): yes/no 'no' counts as empty."""
+    return all(_empty(v) or (k == "item_personal" and not _truthy(v)) for k, v in row.items())
+
+
+def _item_rows(
+    data: FlattenDataDict, field: str = "data_items", blank: bool = False
+) -> dict[int, dict[str, Any]]:
+    """The data-item rows of the flattened data, by index (blank rows only when asked)."""
     rows: dict[int, dict[str, Any]] = {}
     for key, value in data.items():
         if len(key) == 3 and key[0] == field and isinstance(key[1], int):
             rows.setdefault(key[1], {})[key[2]] = value
-    return rows
+    return {i: r for i, r in rows.items() if blank or not _row_blank(r)}
 
 
 # --- generic values ---------------------------------------------------------------------------
@@ -307,14 +315,25 @@ def sharing_related_res_codes(
 # --- data items and personal information -------------------------------------------------------
 
 
+def sharing_item_name(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """A data item needs its name, except in a row left entirely blank (dropped afterwards)."""
+    if not _empty(data.get(key)):
+        return
+    row = _item_rows(data, key[0], blank=True).get(key[1], {})
+    if not _row_blank(row):
+        errors[key].append(tk._("Missing value"))
+    raise StopOnError
+
+
 def sharing_drop_empty_data_items(
     key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
 ) -> None:
-    """Schema ``before_validators``: drop blank data-item rows the form submits (all fields empty)."""
-    for index, row in _item_rows(data).items():
-        if all(_empty(v) or (k == "item_personal" and not _truthy(v)) for k, v in row.items()):
+    """Schema ``after_validators``: drop the blank data-item rows the form submits, errors included."""
+    for index, row in _item_rows(data, blank=True).items():
+        if _row_blank(row):
             for sub in list(row):
                 data.pop(("data_items", index, sub), None)
+                errors.pop(("data_items", index, sub), None)
 
 
 def sharing_data_items_required(
