@@ -85,6 +85,9 @@ def prepare(data: dict[str, Any], existing: Optional[model.Package]) -> tuple[st
         errors["sharing_tier"] = [tk._("Unknown sharing tier %r: use open, conditional or not_shared") % raw]
     private = _bool(data.get("private"))
     old_tier = access.tier_of_package(existing) if existing is not None else None
+    if explicit_tier and existing is not None and private is not None and private == bool(existing.private):
+        # package_patch and edit forms resend the current ``private``: only a change of it is a request
+        private = None
 
     if tier is None and not errors:
         if private is True:
