@@ -94,8 +94,10 @@ class TestForm:
         summary = body[body.index("error-explanation"):body.index("sharing-form-section")]
         for field in ("res_code", "contact_email", "data_items-1-item_name"):  # scheming numbers rows from 1
             assert f'data-field-label="{field}"' in summary, field
-        label = "信息资源代码" if lang == "zh_Hans_CN" else "Resource code"
-        assert label in summary
+        if lang == "zh_Hans_CN":  # labels from the schema, messages from the extension's catalogue
+            assert "信息资源代码" in summary and "必须与资源分类（3）一致" in summary and "不是有效的电子邮箱地址" in summary
+        else:
+            assert "Resource code" in summary and "must equal the resource class (3)" in summary
         # a missing justification is reported on its own field
         resp = app.post(f"/{lang}/dataset/new", headers=editor["headers"], data=dict(
             _form(editor, share_condition=""), _csrf_token=_csrf(html)))
