@@ -213,3 +213,14 @@ class TestTierChange:
         assert result["sharing_tier"] == "open" and result["deidentified"] is True
         rows = _attest_rows(ds["id"])
         assert len(rows) == 1 and rows[0].detail["trigger"] == "tier_change"
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.sharing.pi_scan_max_rows", "1")
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_row_bound_is_configurable(app, people):
+    """With the bound at one row, an ID in the second data row is past the scanned part."""
+    ds = _dataset(people)
+    late = _csv([["a", "b"], ["x", "y"], ["z", GOOD_ID]])
+    _upload(app, people, "editor", ds["id"], late, "late.csv", 200)
+    _upload(app, people, "editor", ds["id"], _csv([["a", "b"], ["z", GOOD_ID]]), "early.csv", 409)

@@ -64,11 +64,11 @@ class ScanResult:
 
 
 def _max_bytes() -> int:
-    return tk.config.get("ckanext.sharing.pi_scan_max_bytes") or DEFAULT_MAX_BYTES
+    return int(tk.config.get("ckanext.sharing.pi_scan_max_bytes") or DEFAULT_MAX_BYTES)
 
 
 def _max_rows() -> int:
-    return tk.config.get("ckanext.sharing.pi_scan_max_rows") or DEFAULT_MAX_ROWS
+    return int(tk.config.get("ckanext.sharing.pi_scan_max_rows") or DEFAULT_MAX_ROWS)
 
 
 # --- finding values in text ---------------------------------------------------------------------
