@@ -205,3 +205,24 @@ class TestOrganization:
     def test_uscc_rejected(self, sysadmin, bad):
         errors = _errors("organization_create", sysadmin, name="x-dept", uscc=bad)
         assert "uscc" in errors
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config(
+    "scheming.dataset_schemas",
+    "ckanext.sharing.schemas:catalogue.yaml ckanext.sharing.schemas:tier_only.yaml",
+)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestTierWithoutCatalogue:
+    """Another schema reuses the tier presets and validators without the catalogue fields."""
+
+    def test_tier_only_schema(self, org, sysadmin):
+        errors = _errors("package_create", sysadmin, type="shared_dataset", name="plain-one", title="Plain",
+                         owner_org=org["id"], sharing_tier="conditional")
+        assert "share_condition" in errors and "res_code" not in errors
+        ds = act("package_create", sysadmin, type="shared_dataset", name="plain-one", title="Plain",
+                 owner_org=org["id"], sharing_tier="依申请开放", share_condition="政务用途")
+        assert ds["sharing_tier"] == "conditional" and ds["share_condition"] == "政务用途"
+        assert "res_code" not in ds
+        found = act("package_search", sysadmin, q="name:plain-one", **{"facet.field": ["res_class"]})
+        assert found["count"] == 1
