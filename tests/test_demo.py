@@ -48,6 +48,18 @@ def test_shipped_catalogue_loads_in_all_three_tiers(app):
 
     assert uscc.is_valid(org["uscc"])
 
+    # once the workflow exists, the demo has access requests in each state
+    try:
+        listing = tk.get_action("sharing_request_list")
+    except KeyError:
+        listing = None
+    if listing is not None:
+        admin = {"user": "sharing_admin"}
+        states = {r["state"] for r in listing(admin, {"limit": 100})["results"]}
+        assert {"pending", "approved", "rejected"} <= states, states
+        grants = tk.get_action("sharing_grant_list")(admin, {"limit": 100})["results"]
+        assert "expired" in {g.get("effective_state") for g in grants}
+
     # a second load creates nothing
     again = demo.sharing_demo_load(real=False)
     assert not again.created, again.created

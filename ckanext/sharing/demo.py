@@ -597,8 +597,8 @@ def sharing_demo_load(real: bool = True, limit: int = 300, source: Optional[Path
 
 def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport] = None) -> int:
     """Access requests in each state (pending, approved, rejected, expired) on the demo's conditional
-    datasets — only once the workflow's actions exist (they land with the workflow); returns how many
-    were created. Idempotent: does nothing when the citizen already has requests."""
+    datasets — only once the workflow's actions exist; returns how many were created.
+    Idempotent: does nothing when the demo requesters already have requests."""
     import ckan.plugins.toolkit as tk
 
     try:
@@ -609,9 +609,9 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
         return 0
     try:
         listing = tk.get_action("sharing_request_list")
-        if listing({"user": "citizen"}, {"mine": True}):
+        if any(listing({"user": who}, {"mine": True})["count"] for who in ("citizen", "transport_member")):
             return 0
-    except (KeyError, tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound):
+    except (KeyError, TypeError, tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound):
         pass
     examples = [  # (requester, dataset, decision)
         ("citizen", "qiye-dengji-zhuce-xinxi", None),
@@ -627,13 +627,9 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
                 "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
                 "requested_days": 1 if decision == "expire" else 90})
             if decision in ("approve", "expire"):
-                data: dict[str, Any] = {"id": request["id"]}
+                grant = approve(dict(context), {"id": request["id"], "reason": "演示：同意"})
                 if decision == "expire":
-                    data["expires"] = (dt.datetime.utcnow() - dt.timedelta(days=1)).isoformat()
-                try:
-                    approve(dict(context), data)
-                except tk.ValidationError:  # a past expiry refused: approve, it then simply runs out
-                    approve(dict(context), {"id": request["id"]})
+                    _backdate_grant(grant["id"])
             elif decision == "reject":
                 reject(dict(context), {"id": request["id"], "reason": "演示：用途与申请数据不相符"})
             made += 1
@@ -642,6 +638,20 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
     if report is not None and made:
         report.created["access request"] = made
     return made
+
+
+def _backdate_grant(grant_id: str) -> None:
+    """The expired example: the API only grants into the future, so the demo moves this one grant's end
+    into the past (expiry is enforced at access time; the expiry job then marks it expired)."""
+    try:
+        from ckan import model
+        from ckanext.sharing.model import SharingGrant
+    except ImportError:
+        return
+    grant = model.Session.get(SharingGrant, grant_id)
+    if grant is not None:
+        grant.expires = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+        model.Session.commit()
 
 
 def sharing_demo_logins() -> list[dict[str, str]]:
