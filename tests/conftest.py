@@ -6,18 +6,35 @@ after every reset, exactly as ``ckan db upgrade -p <plugin>`` would.
 """
 from __future__ import annotations
 
-import pytest
+import os
 
-from ckan.cli.db import _run_migrations
+import pytest
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+
+import ckanext.activity
+import ckanext.sharing
+from ckan import model
 from ckan.tests import factories
 from ckan.tests import helpers
 
 
+_core_reset_db = helpers.reset_db
+
+
 def _reset_all() -> None:
     factories.fake.unique.clear()
-    helpers.reset_db()
-    for plugin in ("activity", "sharing"):
-        _run_migrations(plugin)
+    _core_reset_db()
+    for module in (ckanext.activity, ckanext.sharing):
+        _upgrade(os.path.join(os.path.dirname(module.__file__), "migration", module.__name__.split(".")[-1]))
+
+
+def _upgrade(migration_dir: str) -> None:
+    """``ckan db upgrade -p <plugin>`` without needing the plugin loaded at that moment."""
+    cfg = AlembicConfig(os.path.join(migration_dir, "alembic.ini"))
+    cfg.set_main_option("script_location", migration_dir)
+    cfg.set_main_option("sqlalchemy.url", model.meta.engine.url.render_as_string(hide_password=False))
+    alembic_command.upgrade(cfg, "head")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,30 @@ def sharing() -> None:
     """Commands of ckanext-sharing."""
 
 
+@sharing.command("check-access")
+@click.option("--url", required=True, help="Base URL of the live portal to probe, e.g. http://127.0.0.1:5000")
+@click.option("--keep", is_flag=True, help="Keep the throw-away organizations, users and datasets.")
+def check_access(url: str, keep: bool) -> None:
+    """Probe a live portal: throw-away users of every role and datasets of every tier, every surface.
+
+    Prints a role × tier table (expected access level, surfaces that held) and the failing cells;
+    exits 1 on any failure. Everything it creates is purged afterwards unless --keep is given.
+    """
+    from ckanext.sharing import conformance as cf
+
+    world = cf.build_world(cf.RequestsClient(url))
+    try:
+        results = cf.run_cells(world)
+    finally:
+        if not keep:
+            cf.destroy_world(world)
+    click.echo(cf.render_table(results))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise click.exceptions.Exit(1)
+    click.secho(f"all {len(results)} cells hold", fg="green")
+
+
 @sharing.group()
 def audit() -> None:
     """The hash-chained audit ledger."""
