@@ -45,13 +45,16 @@ def _on_commit(session: Any) -> None:
         sharing_enqueue(job_name, *args)
 
 
-def _on_rollback(session: Any, previous_transaction: Any = None) -> None:
-    session.info.pop(_INFO_KEY, None)
+def _on_end(session: Any, transaction: Any) -> None:
+    """The outermost transaction ended without a commit (rollback, close): its jobs are dropped, so they
+    can never leak into a later, unrelated commit. (After a commit, ``_on_commit`` has taken them.)"""
+    if transaction.parent is None:
+        session.info.pop(_INFO_KEY, None)
 
 
 if not sa.event.contains(model.Session, "after_commit", _on_commit):
     sa.event.listen(model.Session, "after_commit", _on_commit)
-    sa.event.listen(model.Session, "after_soft_rollback", _on_rollback)
+    sa.event.listen(model.Session, "after_transaction_end", _on_end)
 
 
 def sharing_enqueue(job_name: str, *args: Any) -> Optional[str]:
