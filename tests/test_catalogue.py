@@ -226,3 +226,40 @@ class TestTierWithoutCatalogue:
         assert "res_code" not in ds
         found = act("package_search", sysadmin, q="name:plain-one", **{"facet.field": ["res_class"]})
         assert found["count"] == 1
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_simultaneous_creates_with_one_code(app, org, sysadmin):
+    """Two creates of the same resource code at the same moment: exactly one succeeds."""
+    import threading
+
+    from ckan import model
+
+    # warm CKAN's lazily built action/auth/validator caches in this thread (their first build is not thread-safe)
+    tk.get_action("package_create")({"user": sysadmin["name"]}, sharing_sample_record(owner_org=org["id"]))
+    for round_ in range(3):
+        code = f"101001001/00010{round_}"
+        barrier = threading.Barrier(2)
+        results: list = [None, None]
+
+        def run(i: int) -> None:
+            with app.flask_app.test_request_context():
+                try:
+                    barrier.wait(timeout=10)
+                    record = sharing_sample_record(code, owner_org=org["id"], name=f"race-{round_}-{i}")
+                    tk.get_action("package_create")({"user": sysadmin["name"]}, record)
+                    results[i] = "ok"
+                except tk.ValidationError as e:
+                    results[i] = ("invalid", sorted(e.error_dict))
+                except Exception as e:  # noqa: BLE001 - reported by the assertion
+                    results[i] = ("error", repr(e))
+                finally:
+                    model.Session.remove()
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(results, key=str) == [("invalid", ["res_code"]), "ok"], results

@@ -13,6 +13,7 @@ import re
 from typing import Any, Callable, Iterable, Optional
 
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 from ckan import model
 from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
 from ckan.logic.validators import email_pattern
@@ -268,6 +269,9 @@ def sharing_res_code_unique(
     if _empty(value) or errors.get(key):
         return
     code = str(value).strip()
+    # Serialise writers of the same code until their transaction ends (commit or rollback), so two
+    # simultaneous creates cannot both pass the check (works across web and worker processes).
+    model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "sharing_res_code:" + code})
     found = _datasets_with_codes([code], _current_package_id(data, context)).get(code)
     if found is not None:
         errors[key].append(
