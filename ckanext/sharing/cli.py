@@ -20,15 +20,19 @@ def check_access(url: str, keep: bool) -> None:
     Prints a role × tier table (expected access level, surfaces that held) and the failing cells;
     exits 1 on any failure. Everything it creates is purged afterwards unless --keep is given.
     """
+    import secrets
+
     from ckanext.sharing import conformance as cf
 
-    world = cf.build_world(cf.RequestsClient(url))
+    world = cf.World(client=cf.RequestsClient(url), run=secrets.token_hex(4))
     try:
+        cf.populate(world)
         results = cf.run_cells(world)
+        click.echo(cf.render_table(results))
     finally:
         if not keep:
             cf.destroy_world(world)
-    click.echo(cf.render_table(results))
+            click.echo(f"removed the throw-away organizations, users and datasets of run {world.run}")
     failed = [r for r in results if not r.ok]
     if failed:
         raise click.exceptions.Exit(1)
@@ -82,7 +86,8 @@ def grants() -> None:
 @grants.command("expire")
 @click.option("--enqueue", is_flag=True, help="Put the job on CKAN's queue for a worker instead of running it here.")
 def grants_expire(enqueue: bool) -> None:
-    """Mark ended grants expired (audited) and send the 7-day expiry reminders. Run it hourly from cron."""
+    """Mark ended grants expired (audited), send the 7-day expiry reminders and tell deciders of overdue
+    requests. Run it hourly from cron."""
     from ckanext.sharing import jobs
 
     if enqueue:
@@ -92,7 +97,8 @@ def grants_expire(enqueue: bool) -> None:
         click.echo(f"enqueued job {job_id}")
         return
     result = jobs.sharing_expire_and_remind()
-    click.echo(f"{len(result['expired'])} grant(s) expired, {result['reminders_sent']} reminder(s) sent")
+    click.echo(f"{len(result['expired'])} grant(s) expired, {result['reminders_sent']} reminder(s) sent, "
+               f"{len(result['overdue'])} overdue request(s) flagged")
 
 
 @grants.command("list")

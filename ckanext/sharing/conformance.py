@@ -171,9 +171,18 @@ def _catalogue_fields(tier: str, run: str) -> dict[str, Any]:
 
 
 def build_world(client: Client, run: Optional[str] = None) -> World:
-    """Create org, users of every role, and one dataset per tier with file, link and DataStore table."""
-    run = run or _secrets_mod.token_hex(4)
-    w = World(client=client, run=run)
+    """A populated world (see :func:`populate`)."""
+    w = World(client=client, run=run or _secrets_mod.token_hex(4))
+    populate(w)
+    return w
+
+
+def populate(w: World) -> None:
+    """Create org, users of every role, and one dataset per tier with file, link and DataStore table.
+
+    Fills ``w`` as it goes, so :func:`destroy_world` can remove a half-built world too.
+    """
+    client, run = w.client, w.run
     for role in ROLES:
         if role == "anonymous":
             continue
@@ -190,11 +199,12 @@ def build_world(client: Client, run: Optional[str] = None) -> World:
         {"name": w.users["editor"]["name"], "capacity": "editor"},
         {"name": w.users["member"]["name"], "capacity": "member"},
     ])
+    w.orgs.append(w.org)
     other = _act("organization_create", name=f"chk-other-{run}",
                  users=[{"name": w.users["other_org"]["name"], "capacity": "admin"}])
     grantee_org = _act("organization_create", name=f"chk-grantee-{run}",
                        users=[{"name": w.users["grantee"]["name"], "capacity": "member"}])
-    w.orgs = [w.org, other, grantee_org]
+    w.orgs.extend([other, grantee_org])
     w.group = _act("group_create", name=f"chk-group-{run}")
     admin_headers = w.headers("admin")
     for tier in TIERS:
@@ -234,14 +244,17 @@ def build_world(client: Client, run: Optional[str] = None) -> World:
         acts = _act("package_activity_list", id=w.pkgs[tier]["id"])
         w.activities[tier] = acts[0]["id"]
         w.old_activities[tier] = next(a["id"] for a in acts[1:] if "package" in a["activity_type"])
-    return w
 
 
 def destroy_world(w: World) -> None:
-    """Remove everything :func:`build_world` made (datasets, grants, groups, orgs, users)."""
+    """Remove everything :func:`populate` made (datasets, grants, groups, orgs, users)."""
+    model.Session.rollback()
     for pkg in w.pkgs.values():
         model.Session.query(SharingGrant).filter_by(package_id=pkg["id"]).delete()
         model.Session.commit()
+        # dataset_purge leaves collaborator rows behind (and then fails on their foreign key)
+        for collab in _act("package_collaborator_list", id=pkg["id"]):
+            _act("package_collaborator_delete", id=pkg["id"], user_id=collab["user_id"])
         _act("dataset_purge", id=pkg["id"])
     if w.group:
         _act("group_purge", id=w.group["id"])
@@ -395,15 +408,19 @@ def _package_list(w: World, role: str, tier: str, exp: str) -> None:
 
 @surface("current_package_list_with_resources")
 def _current_list(w: World, role: str, tier: str, exp: str) -> None:
-    resp = w.api(role, "current_package_list_with_resources", 200, limit=100)
-    found = [p for p in resp.json["result"] if p["id"] == w.pkgs[tier]["id"]]
+    limit = 1000
+    resp = w.api(role, "current_package_list_with_resources", 200, limit=limit)
+    listed = resp.json["result"]
+    found = [p for p in listed if p["id"] == w.pkgs[tier]["id"]]
     if exp != FULL:
         assert_no_leak(w, tier, resp.body, "current_package_list_with_resources")
     if tier == "not_shared":
-        expect(not found or exp == FULL, 'not found or exp == FULL')
+        expect(not found or exp == FULL, "a not_shared dataset listed to a non-member")
         return
-    expect(found, 'found')
-    (assert_full_pkg if exp == FULL else assert_masked_pkg)(w, tier, found[0])
+    if found:
+        (assert_full_pkg if exp == FULL else assert_masked_pkg)(w, tier, found[0])
+    else:  # on a large live portal the dataset may sit beyond the first page
+        expect(len(listed) >= limit, "a public dataset missing from a complete listing")
 
 
 @surface("package_autocomplete")
@@ -542,13 +559,17 @@ def _datastore(w: World, role: str, tier: str, exp: str) -> None:
     info = w.api(role, "datastore_info", id=rid)
     dump = w.get(role, f"/datastore/dump/{rid}")
     sql = w.get(role, "/api/3/action/datastore_search_sql", query_string={"sql": f'SELECT * FROM "{rid}"'})
+    if sql.status_code == 400 and "datastore_search_sql" in sql.body:
+        sql = None  # the portal has SQL search switched off (ckan.datastore.sqlsearch.enabled = false)
     if exp == FULL:
         expect(search.status_code == 200 and s["ds_value"] in search.body, 'search.status_code == 200 and s["ds_value"] in search.body')
         expect(info.status_code == 200, 'info.status_code == 200')
         expect(dump.status_code == 200 and s["ds_value"] in dump.body, 'dump.status_code == 200 and s["ds_value"] in dump.body')
-        expect(sql.status_code == 200 and s["ds_value"] in sql.body, 'sql.status_code == 200 and s["ds_value"] in sql.body')
+        expect(sql is None or (sql.status_code == 200 and s["ds_value"] in sql.body), "datastore_search_sql")
         return
     for label, resp in (("datastore_search", search), ("datastore_info", info), ("dump", dump), ("sql", sql)):
+        if resp is None:
+            continue
         expect(_denied(resp.status_code), (label, resp.status_code))
         expect(s["ds_value"] not in resp.body, 's["ds_value"] not in resp.body')
 

@@ -8,22 +8,58 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.sharing import catalogue, guard, masking, search
+from ckanext.sharing.logic import action, auth
+
+# Chains onto actions/auth functions of other plugins exist only where their target does
+# (chaining onto a missing function stops CKAN from starting).
+_ACTIVITY = {
+    "package_activity_list", "user_activity_list", "group_activity_list", "organization_activity_list",
+    "recently_changed_packages_activity_list", "dashboard_activity_list", "activity_show",
+    "activity_data_show", "activity_diff",
+}
+_DATASTORE = {"datastore_search", "datastore_info"}
+_DATASTORE_SQL = {"datastore_search_sql"}
+
+
+def _available(name: str) -> bool:
+    if name in _ACTIVITY:
+        return p.plugin_loaded("activity")
+    if name in _DATASTORE:
+        return p.plugin_loaded("datastore")
+    if name in _DATASTORE_SQL:
+        return p.plugin_loaded("datastore") and tk.config.get("ckan.datastore.sqlsearch.enabled")
+    return True
+
+
+def _public_functions(module: Any) -> dict[str, Any]:
+    return {
+        name: obj for name, obj in vars(module).items()
+        if callable(obj) and getattr(obj, "__module__", None) == module.__name__ and not name.startswith("_")
+        and not isinstance(obj, type)
+    }
 
 
 @tk.blanket.config_declarations
-@tk.blanket.actions
-@tk.blanket.auth_functions
 @tk.blanket.helpers
 @tk.blanket.blueprints
 @tk.blanket.validators
 @tk.blanket.cli
 class SharingPlugin(p.SingletonPlugin, DefaultTranslation):
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
     p.implements(p.IConfigurer)
     p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IFacets, inherit=True)
+
+    # IActions / IAuthFunctions
+    def get_actions(self) -> dict[str, Any]:
+        return {n: f for n, f in _public_functions(action).items() if _available(n)}
+
+    def get_auth_functions(self) -> dict[str, Any]:
+        return {n: f for n, f in _public_functions(auth).items() if _available(n)}
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:
