@@ -126,6 +126,13 @@ class TestRules:
             owner_org=org["id"], sharing_tier="有条件共享", share_condition="仅用于政务服务"))
         assert ds["sharing_tier"] == "conditional" and ds["private"] is False
 
+    def test_share_method_needed_unless_not_shared(self, org, sysadmin):
+        errors = _errors("package_create", sysadmin, **sharing_sample_record(owner_org=org["id"], share_method=[]))
+        assert "share_method" in errors
+        ds = act("package_create", sysadmin, **sharing_sample_record(
+            owner_org=org["id"], share_method=[], sharing_tier="not_shared", share_basis="《中华人民共和国保守国家秘密法》"))
+        assert ds["sharing_tier"] == "not_shared" and ds["private"] is True
+
     def test_related_codes_must_exist(self, org, sysadmin):
         act("package_create", sysadmin, **sharing_sample_record(owner_org=org["id"]))
         errors = _errors("package_create", sysadmin, **sharing_sample_record(

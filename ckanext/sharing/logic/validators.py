@@ -219,6 +219,15 @@ def sharing_required_for_tier(tier: str) -> Validator:
     return validator
 
 
+def sharing_share_method_required(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """共享方式: a shared resource (open or on request) says how it is shared, at least one method."""
+    if _tier_in(data) in (policy.OPEN, policy.CONDITIONAL) and not _as_list(data.get(key)):
+        errors[key].append(tk._("Choose at least one sharing method"))
+        raise StopOnError
+
+
 # --- catalogue codes --------------------------------------------------------------------------
 
 
