@@ -177,7 +177,8 @@ def _date(record: dict[str, Any]) -> str:
 
 def _data_items(abstract: str) -> list[dict[str, Any]]:
     """Column names when the abstract is a column list (many portals write it so), else generic items."""
-    parts = [p.strip() for p in re.split(r"[,，、;；\s]+", abstract or "") if p.strip()]
+    parts = [re.sub(r"[\"'“”‘’`\x00-\x1f]", "", p).strip().lstrip("_") for p in re.split(r"[,，、;；\s]+", abstract or "")]
+    parts = [p for p in parts if p]  # also valid DataStore column names: no quotes, no leading "_"
     if 3 <= len(parts) <= 30 and all(len(p) <= 16 for p in parts):
         names = list(dict.fromkeys(parts))[:12]
     else:
@@ -562,6 +563,7 @@ def _load_datasets(context: dict[str, Any], specs: list[dict[str, Any]], report:
     for n, spec in enumerate(todo, start=1):
         if spec["org"] not in org_ids:
             org_ids[spec["org"]] = tk.get_action("organization_show")(dict(context), {"id": spec["org"]})["id"]
+        pkg = None
         try:
             pkg = tk.get_action("package_create")(dict(context), sharing_dataset_dict(spec, org_ids[spec["org"]]))
             _add_resources(context, pkg["id"], spec, report)
@@ -569,6 +571,8 @@ def _load_datasets(context: dict[str, Any], specs: list[dict[str, Any]], report:
         except tk.ValidationError as e:
             report.errors.append(f"{spec['name']}: {e.error_summary}")
             log.warning("demo dataset %s refused: %s", spec["name"], e.error_summary)
+            if pkg is not None:  # no half-loaded dataset: the next load tries it again
+                tk.get_action("dataset_purge")(dict(context), {"id": pkg["id"]})
         if progress:
             progress(n, len(todo))
 
