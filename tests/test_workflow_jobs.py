@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from freezegun import freeze_time
 
 from ckan import model
 from ckan.lib import jobs as ckan_jobs
@@ -135,6 +136,9 @@ def test_expiry_job_and_reminders_via_cli_and_worker(app, smtp_sink, worker_ini)
     ended_grant = call_action("sharing_request_approve", ctx(w, "admin_b"), id=ended["id"])
     later = call_action("sharing_request_create", ctx(w, "plain"), **request_body(w))
     call_action("sharing_request_approve", ctx(w, "admin_b"), id=later["id"])
+    # a request nobody answered, created 30 days ago: past its reply deadline
+    with freeze_time(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)):
+        late = call_action("sharing_request_create", ctx(w, "admin_c"), **request_body(w))
     # the colleague's grant ended an hour ago (the clock, not a job, already refuses access)
     model.Session.query(SharingGrant).filter_by(id=ended_grant["id"]).update(
         {"expires": dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)})
@@ -157,12 +161,18 @@ def test_expiry_job_and_reminders_via_cli_and_worker(app, smtp_sink, worker_ini)
     assert [w.users["requester"]["email"] in _to(m) for m in reminders] == [True]
     expire_rows = call_action("sharing_audit_list", ctx(w, "sysadmin"), action=audit.GRANT_EXPIRE)["results"]
     assert [r["grant_id"] for r in expire_rows] == [ended_grant["id"]]
+    overdue = [m for m in sink.messages if "Overdue access request" in _subject(m)]
+    assert [w.users["admin_b"]["email"] in _to(m) for m in overdue] == [True]
+    assert late["id"] in _body(overdue[0])
+    flagged = call_action("sharing_audit_list", ctx(w, "sysadmin"), action="request_overdue")["results"]
+    assert [r["request_id"] for r in flagged] == [late["id"]]
 
     # running it again sends no second reminder and expires nothing more
     again = _ckan(worker_ini, smtp, "sharing", "grants", "expire")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "0 grant(s) expired, 0 reminder(s) sent" in again.stdout
+    assert "0 grant(s) expired, 0 reminder(s) sent, 0 overdue request(s) flagged" in again.stdout
     assert len([m for m in sink.messages if "ends soon" in _subject(m)]) == 1
+    assert len([m for m in sink.messages if "Overdue" in _subject(m)]) == 1
 
 
 def test_tier_change_notifies_requesters(app, smtp_sink, worker_ini):

@@ -5,7 +5,7 @@ request. A transition queues its job with :func:`sharing_after_commit`: the job 
 once the transaction that made the change has committed (and dropped if it rolled back), so a
 worker always finds the committed row.
 
-Schedule (document for operators): grant expiry and the 7-day reminders are one job,
+Schedule (document for operators): grant expiry, the 7-day reminders and the overdue notices are one job,
 :func:`sharing_expire_and_remind`. Run it hourly from cron, either directly::
 
     0 * * * *  ckan -c /etc/ckan/ckan.ini sharing grants expire
@@ -173,6 +173,24 @@ def sharing_notify_decision(request_id: str) -> int:
     return int(_send(model.User.get(req.requester_id), subject, "\n".join(lines)))
 
 
+def sharing_notify_overdue(request_id: str) -> int:
+    """E-mail the deciders that a request passed its reply deadline (SPEC §4: overdue is flagged)."""
+    from ckanext.sharing.model import SharingRequest
+
+    req = model.Session.get(SharingRequest, request_id)
+    if req is None or req.state != "pending":
+        return 0
+    site, _ = _site()
+    title, url = _dataset_line(req.package_id)
+    subject = tk._("Overdue access request for %s") % title
+    body = "\n".join([
+        tk._("The reply to this access request was due on %(date)s.") % {
+            "date": req.due_date.isoformat() if req.due_date else "-"},
+        tk._("Decide here: %s") % f"{site}/access-request/{req.id}",
+    ])
+    return sum(_send(u, subject, body) for u in _deciders(req.owner_org))
+
+
 def _grant_recipients(grant: Any) -> list[model.User]:
     """Who hears about a grant: the requester, else the grantee user, else the grantee organization's admins."""
     from ckanext.sharing.model import SharingRequest
@@ -233,10 +251,13 @@ def sharing_send_expiry_reminders() -> int:
 
 
 def sharing_expire_and_remind() -> dict[str, Any]:
-    """The scheduled job: mark ended grants expired (audited), then send the 7-day reminders."""
+    """The scheduled job: mark ended grants expired (audited), send the 7-day reminders, and flag
+    requests past their reply deadline to the deciders (once each)."""
     from ckanext.sharing import workflow
 
     expired = workflow.sharing_expire_grants()
     reminded = sharing_send_expiry_reminders()
-    log.info("sharing: %d grants expired, %d reminders sent", len(expired), reminded)
-    return {"expired": expired, "reminders_sent": reminded}
+    overdue = workflow.sharing_flag_overdue()
+    log.info("sharing: %d grants expired, %d reminders sent, %d requests overdue", len(expired), reminded,
+             len(overdue))
+    return {"expired": expired, "reminders_sent": reminded, "overdue": overdue}

@@ -27,11 +27,14 @@ from ckanext.sharing.model import (
     REQUEST_PENDING,
     REQUEST_REJECTED,
     REQUEST_WITHDRAWN,
+    SharingAudit,
     SharingGrant,
     SharingRequest,
 )
 
 REMINDER_DAYS = 7
+# Ledger action of a request whose reply deadline passed (written once per request, when deciders are told).
+REQUEST_OVERDUE = "request_overdue"
 
 
 def _now() -> dt.datetime:
@@ -463,6 +466,29 @@ def sharing_grants_to_remind(now: Optional[dt.datetime] = None) -> list[str]:
         .filter(SharingGrant.reminded_at.is_(None))
         .order_by(SharingGrant.expires)
     ]
+
+
+def sharing_flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
+    """Pending requests past their due date not yet flagged: one ``request_overdue`` ledger row each
+    (committed), and the deciders' e-mail queued. Returns the request ids."""
+    today = (now or _now()).date()
+    flagged = sa.select(SharingAudit.request_id).where(SharingAudit.action == REQUEST_OVERDUE)
+    rows = (
+        model.Session.query(SharingRequest)
+        .filter(SharingRequest.state == REQUEST_PENDING, SharingRequest.due_date < today)
+        .filter(SharingRequest.id.not_in(flagged))
+        .order_by(SharingRequest.due_date)
+        .with_for_update(skip_locked=True)
+        .all()
+    )
+    for req in rows:
+        audit.record(
+            REQUEST_OVERDUE, package_id=req.package_id, organization_id=req.owner_org, request_id=req.id,
+            detail={"due_date": req.due_date.isoformat() if req.due_date else None},
+        )
+        jobs.sharing_after_commit("sharing_notify_overdue", req.id)
+    model.Session.commit()
+    return [r.id for r in rows]
 
 
 def on_tier_change(context: Mapping[str, Any], pkg_dict: Mapping[str, Any], old: Optional[str], new: str) -> None:
