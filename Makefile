@@ -4,7 +4,7 @@ STACK := bin/stack
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: run stop status deps services test bench demo logs i18n
+.PHONY: run stop status deps services test test-core bench demo logs i18n
 
 run: deps services  ## the demo portal on http://127.0.0.1:5000
 	$(STACK) init
@@ -29,6 +29,15 @@ test: deps services  ## the whole suite on a separate test database and Solr cor
 	@set -e; eval "$$($(STACK) test-env $(TEST_SLOT))"; \
 	$(STACK) test-perms; \
 	$(VENV)/bin/python -m pytest --ckan-ini=test.ini $(PYTEST_ARGS)
+
+CORE_TESTS ?= ckan.tests.logic.action.test_get ckan.tests.logic.action.test_create ckan.tests.logic.action.test_update \
+	ckan.tests.logic.action.test_patch ckan.tests.logic.action.test_delete ckan.tests.logic.auth ckan.tests.lib.search \
+	ckan.tests.controllers.test_package ckan.tests.controllers.test_resource ckan.tests.controllers.test_feed
+
+test-core: deps services  ## CKAN's own tests (packages, search, auth, resources) with sharing loaded
+	@set -e; eval "$$($(STACK) test-env core)"; \
+	$(STACK) test-perms; \
+	$(VENV)/bin/python -m pytest --ckan-ini=test.ini -p tests.ckan_core_with_sharing --pyargs $(CORE_TESTS) -q -rf $(PYTEST_ARGS)
 
 bench: deps services  ## plain CKAN vs CKAN + sharing, printed as a table
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)

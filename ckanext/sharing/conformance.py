@@ -167,6 +167,7 @@ def _catalogue_fields(tier: str, run: str) -> dict[str, Any]:
         "data_items": [{"item_name": "value", "item_type": "C"}],
         "update_cycle": "每月",
         "publish_date": "2026-01-01",
+        "share_method": ["文件下载"],
     }
 
 
