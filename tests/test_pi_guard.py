@@ -224,3 +224,31 @@ def test_row_bound_is_configurable(app, people):
     late = _csv([["a", "b"], ["x", "y"], ["z", GOOD_ID]])
     _upload(app, people, "editor", ds["id"], late, "late.csv", 200)
     _upload(app, people, "editor", ds["id"], _csv([["a", "b"], ["z", GOOD_ID]]), "early.csv", 409)
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+@pytest.mark.parametrize("lang,expected", [("zh_Hans_CN", "发现个人信息"), ("en", "Personal information found")])
+def test_resource_form_upload_blocked_in_the_browser(app, people, lang, expected):
+    """The resource form (logged in through the login form, CSRF token) shows the guard's error."""
+    import re
+
+    from tests.test_catalogue_http import PASSWORD, _csrf, _login
+
+    user = factories.User(password=PASSWORD)
+    helpers.call_action("organization_member_create", id=people["org"]["id"], username=user["name"], role="editor")
+    ds = _dataset(people)
+    _login(app, user)
+    html = app.get(f"/{lang}/dataset/{ds['name']}/resource/new").get_data(as_text=True)
+    resp = app.post(
+        f"/{lang}/dataset/{ds['name']}/resource/new",
+        data={"_csrf_token": _csrf(html), "id": "", "name": "名单", "url": "", "save": "go-metadata",
+              "upload": (io.BytesIO(PI_CSV), "people.csv")},
+        content_type="multipart/form-data",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert expected in body and "身份证号" in body
+    assert GOOD_ID not in body and MOBILE not in body
+    assert helpers.call_action("package_show", id=ds["id"])["num_resources"] == 0
+    assert re.search(r'name="_csrf_token"', body)
