@@ -270,3 +270,15 @@ def test_simultaneous_creates_with_one_code(app, org, sysadmin):
         for t in threads:
             t.join(timeout=60)
         assert sorted(results, key=str) == [("invalid", ["res_code"]), "ok"], results
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_uscc_unique_among_organizations(sysadmin):
+    first = act("organization_create", sysadmin, name="dept-a", title="甲局", uscc=USCC)
+    errors = _errors("organization_create", sysadmin, name="dept-b", uscc=USCC.lower())
+    assert "甲局" in errors["uscc"][0] and "dept-a" in errors["uscc"][0]
+    act("organization_patch", sysadmin, id=first["id"], description="更新")  # its own code is no conflict
+    act("organization_delete", sysadmin, id=first["id"])
+    act("organization_create", sysadmin, name="dept-b", uscc=USCC)
+

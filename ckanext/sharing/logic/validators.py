@@ -178,6 +178,27 @@ def sharing_uscc(value: Any, context: Context) -> Any:
         raise Invalid(tk._("Not a valid unified social credit code"))
 
 
+def sharing_uscc_unique(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """One organization per unified social credit code; the error names the one that has it."""
+    value = data.get(key)
+    if _empty(value) or errors.get(key):
+        return
+    code = str(value).strip().upper()
+    query = model.Session.query(model.Group).filter(
+        model.Group.extras["uscc"].astext == code, model.Group.state != model.State.DELETED
+    )
+    group = context.get("group")
+    own_id = getattr(group, "id", None) or (None if _empty(data.get(("id",))) else data.get(("id",)))
+    if own_id:
+        query = query.filter(model.Group.id != own_id, model.Group.name != own_id)
+    other = query.first()
+    if other is not None:
+        errors[key].append(
+            tk._("Unified social credit code %s is already used by organization \"%s\" (%s)")
+            % (code, other.title or other.name, other.name)
+        )
+
+
 def sharing_resident_id(value: Any, context: Context) -> Any:
     """Resident ID number (GB 11643): 18 characters, real birth date and place, check digit (stdnum.cn.ric)."""
     if _empty(value):
