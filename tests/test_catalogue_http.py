@@ -124,6 +124,14 @@ class TestCard:
                      "身份证号", "C 字符型", "按需共享", "仅限政务服务使用", "每年", "2024-01-15", "涉及个人信息"):
             assert text in card, text
         assert card.index("信息资源代码") < card.index("信息项") < card.index("共享类型") < card.index("更新周期")
+        other = helpers.call_action("package_create", context={"user": editor["sysadmin"]["name"]}, **sharing_sample_record(
+            "101001001/000002", owner_org=editor["org"]["id"], name="related", related_res_codes=[ds["res_code"]]))
+        page = app.get(f"/zh_Hans_CN/dataset/{other['name']}").get_data(as_text=True)
+        link = re.search(r'sharing-related-res-codes">\s*<a href="([^"]+)">101001001/000001</a>', page)
+        assert link, "related codes link to a search for them"
+        found = app.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+        assert f'/dataset/{ds["name"]}"' in found
+        assert '/dataset/related"' not in found  # the search finds the code's dataset only
         en = app.get(f"/en/dataset/{ds['name']}").get_data(as_text=True)
         card = en[en.index("sharing-catalogue-card"):]
         for text in ("Resource code", "1 Basic information resource", USCC, "On request (conditional sharing)",
