@@ -3,7 +3,6 @@ with filters and paging, one chain under concurrent appends."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import threading
 
 import pytest

@@ -110,7 +110,7 @@ def test_review_queue_decision_and_revoke_pages(app):
 
     rejected = app.post(f"/access-request/{late['id']}", data={"_csrf_token": token, "decision": "reject",
                                                                "reason": "用途不明确"})
-    assert "用途不明确" in rejected.body and 'id="sharing-state">rejected' in rejected.body
+    assert "用途不明确" in rejected.body and 'data-state="rejected">Rejected' in rejected.body
 
     grants = app.get(f"/organization/{org}/access-grants")
     assert f'data-grant-id="{grant.id}"' in grants.body and "Revoke" in grants.body
@@ -122,4 +122,7 @@ def test_review_queue_decision_and_revoke_pages(app):
     # the requester sees the decision on their own page, not the forms
     login(app, w, "requester")
     mine = app.get(f"/access-request/{fresh['id']}")
-    assert "approved" in mine.body and 'id="sharing-approve-form"' not in mine.body
+    assert 'data-state="approved">Approved' in mine.body and 'id="sharing-approve-form"' not in mine.body
+    # and in Chinese
+    zh = app.get(f"/zh_Hans_CN/access-request/{fresh['id']}")
+    assert 'data-state="approved">已批准' in zh.body, zh.body[:200]
