@@ -162,6 +162,12 @@ class TestUploads:
         body = _upload(app, people, "editor", ds["id"], data, "list.xlsx", 409)
         assert "手机号码" in body["error"]["upload"][0]
 
+    def test_clean_xlsx_is_stored_whole(self, app, people):
+        ds = _dataset(people)
+        data = _xlsx([["年度", "人口"], [2023, 8420000], [2024, BAD_CHECK]])
+        res = _upload(app, people, "editor", ds["id"], data, "pop.xlsx", 200)["result"]
+        assert app.get(f"/dataset/{ds['id']}/resource/{res['id']}/download/pop.xlsx").data == data
+
     def test_conditional_dataset_not_scanned_on_upload(self, app, people):
         ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途")
         _upload(app, people, "editor", ds["id"], PI_CSV, "people.csv", 200)
