@@ -196,6 +196,11 @@ class TestNames:
         b = act("package_create", sysadmin, **sharing_sample_record("101001001/000009", owner_org=org["id"], title="《》"))
         assert b["name"] == "res-101001001-000009"
 
+    def test_blank_name_on_update_keeps_the_url(self, org, sysadmin):
+        ds = act("package_create", sysadmin, **sharing_sample_record(owner_org=org["id"]))
+        updated = act("package_update", sysadmin, **dict(ds, name="", title="人口基本信息（2024）"))
+        assert updated["name"] == ds["name"]
+
     def test_explicit_name_kept(self, org, sysadmin):
         ds = act("package_create", sysadmin, **sharing_sample_record(owner_org=org["id"], name="population"))
         assert ds["name"] == "population"
