@@ -46,9 +46,28 @@ def sharing_add_workdays(
     return day
 
 
+def sharing_local_date(moment: dt.datetime) -> dt.date:
+    """The calendar date of ``moment`` where the portal is (``ckan.display_timezone``, default UTC):
+    a request sent at 07:00 in Beijing counts from that Beijing day, not from the UTC one."""
+    name = tk.config.get("ckan.display_timezone") or "UTC"
+    if name == "server":
+        return moment.astimezone().date()
+    try:
+        from zoneinfo import ZoneInfo
+
+        return moment.astimezone(ZoneInfo(name)).date()
+    except (KeyError, ValueError):  # an unknown zone name: UTC, as CKAN itself falls back
+        return moment.astimezone(dt.timezone.utc).date()
+
+
+def sharing_today() -> dt.date:
+    """Today's date where the portal is (for ``overdue``)."""
+    return sharing_local_date(dt.datetime.now(dt.timezone.utc))
+
+
 def sharing_due_date(created: dt.datetime | dt.date) -> dt.date:
     """Reply deadline of a request created at ``created``, from the configured calendar."""
-    start = created.date() if isinstance(created, dt.datetime) else created
+    start = sharing_local_date(created) if isinstance(created, dt.datetime) else created
     return sharing_add_workdays(
         start,
         tk.config.get("ckanext.sharing.reply_working_days") or 10,

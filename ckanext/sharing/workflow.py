@@ -118,7 +118,7 @@ def sharing_request_dicts(rows: list[SharingRequest]) -> list[dict[str, Any]]:
         .filter(SharingGrant.request_id.in_([r.id for r in rows]))
         .all()
     ) if rows else {}
-    today = _now().date()
+    today = workdays.sharing_today()
     out = []
     for r in rows:
         pkg, requester = pkgs.get(r.package_id), users.get(r.requester_id)
@@ -471,7 +471,7 @@ def sharing_grants_to_remind(now: Optional[dt.datetime] = None) -> list[str]:
 def sharing_flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
     """Pending requests past their due date not yet flagged: one ``request_overdue`` ledger row each
     (committed), and the deciders' e-mail queued. Returns the request ids."""
-    today = (now or _now()).date()
+    today = workdays.sharing_local_date(now or _now())
     flagged = sa.select(SharingAudit.request_id).where(SharingAudit.action == REQUEST_OVERDUE)
     rows = (
         model.Session.query(SharingRequest)

@@ -83,7 +83,9 @@ def sharing_audit_export(out: str, **filters: Optional[str]) -> int:
 
 def sharing_request_lines(state: Optional[str] = None, overdue: bool = False) -> Iterator[str]:
     """Tab-separated request lines, pending (most overdue) first."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+    from ckanext.sharing.workdays import sharing_today
+
+    today = sharing_today()
     q = model.Session.query(SharingRequest, model.Package.name, model.User.name).outerjoin(
         model.Package, model.Package.id == SharingRequest.package_id
     ).outerjoin(model.User, model.User.id == SharingRequest.requester_id)
