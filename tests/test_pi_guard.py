@@ -168,6 +168,14 @@ class TestUploads:
         res = _upload(app, people, "editor", ds["id"], data, "pop.xlsx", 200)["result"]
         assert app.get(f"/dataset/{ds['id']}/resource/{res['id']}/download/pop.xlsx").data == data
 
+    def test_unreadable_files_are_409_not_500(self, app, people):
+        ds = _dataset(people)
+        body = _upload(app, people, "editor", ds["id"], b"not a zip at all", "broken.xlsx", 409)
+        assert "spreadsheet" in body["error"]["upload"][0]
+        huge = b"a,b\n\"" + b"x" * (1024 * 1024 + 10) + b"\",1\n"
+        body = _upload(app, people, "editor", ds["id"], huge, "huge.csv", 409)
+        assert "CSV" in body["error"]["upload"][0]
+
     def test_conditional_dataset_not_scanned_on_upload(self, app, people):
         ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途")
         _upload(app, people, "editor", ds["id"], PI_CSV, "people.csv", 200)

@@ -17,7 +17,6 @@ import csv
 import logging
 import os
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Any, Iterable, Iterator, Mapping, Optional
@@ -168,7 +167,10 @@ def scan_csv(stream: IO[bytes], max_bytes: Optional[int] = None, max_rows: Optio
         yield from lines
 
     csv.field_size_limit(1024 * 1024)
-    _scan_rows(csv.reader(all_lines(), delimiter=delimiter), result, max_rows or _max_rows())
+    try:
+        _scan_rows(csv.reader(all_lines(), delimiter=delimiter), result, max_rows or _max_rows())
+    except csv.Error as exc:  # e.g. a field over the size limit: unreadable is not "clean"
+        raise tk.ValidationError({"upload": [tk._("Could not read the file as CSV: %s") % exc]})
     return result
 
 
@@ -180,7 +182,7 @@ def scan_xlsx(stream: IO[bytes], max_rows: Optional[int] = None) -> ScanResult:
     limit = max_rows or _max_rows()
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file; never a 500
         raise tk.ValidationError({"upload": [tk._("Could not read the spreadsheet: %s") % type(exc).__name__]})
     try:
         for sheet in workbook.worksheets:
