@@ -59,6 +59,7 @@ def test_request_form_dashboard_and_withdraw(app):
     req = model.Session.query(SharingRequest).one()
     assert (req.purpose, req.requested_days, req.resource_ids) == ("统计分析", 20, [w.res["upload"]["id"]])
 
+    assert 'href="/dashboard/access-requests"' in app.get("/dashboard/datasets").body  # the dashboard tab
     board = app.get("/dashboard/access-requests")
     assert "统计分析" in board.body and f'data-request-id="{req.id}"' in board.body
     assert "Withdraw" in board.body
@@ -80,11 +81,17 @@ def test_review_queue_decision_and_revoke_pages(app):
     # outsiders: another organization's admin, an editor, a plain user
     for role in ("admin_c", "editor_b", "plain"):
         login(app, w, role)
+        assert "/access-requests" not in app.get(f"/organization/{org}").body
+        assert "Requests to decide" not in app.get("/dashboard/access-requests").body
         app.get(f"/organization/{org}/access-requests", status=403)
         app.get(f"/organization/{org}/access-grants", status=403)
         app.get(f"/access-request/{fresh['id']}", status=403)
 
     login(app, w, "admin_b")
+    # the way in: the dashboard lists what waits for a decision; the organization page has the tabs
+    board = app.get("/dashboard/access-requests")
+    assert f'data-org-id="{w.orgs["b"]["id"]}"' in board.body and "2 pending, 1 overdue" in board.body
+    assert f'href="/organization/{org}/access-requests"' in app.get(f"/organization/{org}").body
     queue = app.get(f"/organization/{org}/access-requests")
     body = queue.body
     assert body.index(f'data-request-id="{late["id"]}"') < body.index(f'data-request-id="{fresh["id"]}"')

@@ -105,7 +105,24 @@ def dashboard():
     user_dict = _action("user_show", {"id": tk.current_user.id})
     return tk.render("sharing/dashboard.html", {
         "requests": requests, "grants": grants, "user_dict": user_dict, "is_myself": True,
+        "to_decide": _to_decide(),
     })
+
+
+def _to_decide() -> list[dict[str, Any]]:
+    """For deciders: each organization with pending requests they decide, with pending/overdue counts."""
+    pending = _action("sharing_request_list", {"state": "pending", "limit": 1000})["results"]
+    me = tk.current_user.id
+    by_org: dict[str, dict[str, Any]] = {}
+    for req in pending:
+        if req["requester_id"] == me or not req["owner_org"]:
+            continue
+        entry = by_org.setdefault(req["owner_org"], {
+            "id": req["owner_org"], "title": req["owner_org_title"] or req["owner_org"], "pending": 0, "overdue": 0,
+        })
+        entry["pending"] += 1
+        entry["overdue"] += int(req["overdue"])
+    return sorted(by_org.values(), key=lambda e: (-e["overdue"], -e["pending"], e["title"]))
 
 
 def withdraw(id: str):
