@@ -72,7 +72,8 @@ def test_matrix_is_complete() -> None:
     assert {"package_show", "dataset_page", "package_search", "search_index", "package_list",
             "current_package_list_with_resources", "package_autocomplete", "resource_search",
             "organization_show", "group_show", "group_package_show", "user_show", "resource_show",
-            "resource_views", "download", "datastore", "activity_api", "activity_pages", "feeds"} <= set(cf.SURFACES)
+            "resource_views", "download", "datastore", "activity_api", "activity_pages", "feeds",
+            "org_counts"} <= set(cf.SURFACES)
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)

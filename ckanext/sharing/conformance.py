@@ -338,7 +338,8 @@ def _dataset_page(w: World, role: str, tier: str, exp: str) -> None:
     expect(resp.status_code == 200, 'resp.status_code == 200')
     if exp == META:
         assert_no_leak(w, tier, resp.body, "dataset page")
-        expect(f"/dataset/{w.pkgs[tier]['id']}/request-access" in resp.body, 'f"/dataset/{w.pkgs[tier][\'id\']}/request-access" in resp.body')
+        expect(any(f"/dataset/{ref}/request-access" in resp.body for ref in (w.pkgs[tier]["id"], w.pkgs[tier]["name"])),
+               "the dataset page links to the access-request page")
 
 
 @surface("resource_page")
@@ -486,6 +487,22 @@ def _listing(w: World, tier: str, exp: str, pkgs: dict[str, Any], body: str, whe
         expect(pid not in pkgs, 'pid not in pkgs')
     elif pid in pkgs and pkgs[pid].get("resources"):
         (assert_full_pkg if exp == FULL else assert_masked_pkg)(w, tier, pkgs[pid])
+
+
+@surface("org_counts")
+def _org_counts(w: World, role: str, tier: str, exp: str) -> None:
+    """Dataset counts of the owning organization: a hidden dataset is never counted."""
+    if tier != "not_shared":
+        return  # the count question is whether the not_shared dataset is counted
+    want = len(TIERS) if exp == FULL else len(TIERS) - 1
+    shown = w.api(role, "organization_show", 200, id=w.org["id"]).json["result"]["package_count"]
+    expect(shown == want, f"organization_show package_count {shown} != {want}")
+    listed = w.api(role, "organization_list", 200, all_fields=True, organizations=[w.org["name"]]).json["result"]
+    counts = [o["package_count"] for o in listed if o["id"] == w.org["id"]]
+    expect(counts == [want], f"organization_list package_count {counts} != [{want}]")
+    page = w.get(role, f"/organization/{w.org['name']}")
+    expect(page.status_code == 200 and (exp == FULL or w.pkgs[tier]["name"] not in page.body),
+           "organization page lists a hidden dataset")
 
 
 @surface("resource_show")
