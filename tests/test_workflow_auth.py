@@ -119,3 +119,17 @@ def test_editors_decide_when_configured(app, ckan_config, monkeypatch):
     monkeypatch.setitem(ckan_config, "ckanext.sharing.approver_capacity", "editor")
     grant = call_action("sharing_request_approve", ctx(w, "editor_b"), id=req["id"])
     assert grant["state"] == "active"
+
+
+def test_anonymous_access_check_and_api_help(app):
+    w = build_world(app)
+    check = api_get(app, "sharing_access_check", None, package_id=w.pkgs["conditional"]["name"])["result"]
+    assert (check["allowed"], check["access"], check["reason"]) == (False, "metadata", "conditional")
+    assert check["request_url"].endswith(f"/dataset/{w.pkgs['conditional']['id']}/request-access")
+    assert api_get(app, "sharing_access_check", None, package_id=w.pkgs["open"]["id"])["result"]["reason"] == "open"
+    # every workflow action documents its parameters in CKAN's API help
+    from ckanext.sharing.logic import action as actions
+
+    for name in sorted(n for n in dir(actions) if n.startswith("sharing_")):
+        doc = api_get(app, "help_show", None, name=name)["result"]
+        assert doc and ":param" in doc and ":rtype:" in doc, name
