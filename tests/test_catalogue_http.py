@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 from ckanext.sharing.schemas import sharing_sample_record
@@ -137,3 +138,21 @@ class TestCard:
         for text in ("Resource code", "1 Basic information resource", USCC, "On request (conditional sharing)",
                      "Sharing condition", "Update cycle", "Yearly"):
             assert text in card, text
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+@pytest.mark.parametrize("lang,error", [("zh_Hans_CN", "统一社会信用代码校验码错误"), ("en", "the check digit is wrong")])
+def test_organization_form_checks_the_uscc(app, lang, error):
+    admin = factories.Sysadmin(password=PASSWORD)
+    _login(app, admin)
+    html = app.get(f"/{lang}/organization/new").get_data(as_text=True)
+    assert 'name="uscc"' in html
+    form = {"_csrf_token": _csrf(html), "title": "福州市数据管理局", "name": "fz-data", "description": "",
+            "image_url": "", "save": ""}
+    resp = app.post(f"/{lang}/organization/new", data=dict(form, uscc="91350100M000100Y44"))
+    assert error in resp.get_data(as_text=True)
+    with pytest.raises(tk.ObjectNotFound):
+        helpers.call_action("organization_show", id="fz-data")
+    app.post(f"/{lang}/organization/new", data=dict(form, uscc="91350100M000100Y43"))
+    assert helpers.call_action("organization_show", id="fz-data")["uscc"] == USCC
