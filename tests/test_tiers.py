@@ -118,3 +118,16 @@ def test_resource_create_by_editor_keeps_real_urls(app, owner):
     _call(app, owner, "resource_create", package_id=pkg["id"], url="https://files.example.gov.cn/second.csv")
     urls = sorted(r.url for r in model.Package.get(pkg["id"]).resources)
     assert urls == ["https://files.example.gov.cn/first.csv", "https://files.example.gov.cn/second.csv"]
+
+
+def test_copies_of_the_url_are_masked_too(app, owner):
+    """DCAT-style resource fields (download_url, access_url) carry the data's location as well."""
+    secret = "https://files.example.gov.cn/copy/secret.csv"
+    pkg = _call(app, owner, "package_create", name="copies", owner_org=owner["org"]["id"],
+                sharing_tier="conditional", share_condition="c",
+                resources=[{"url": secret, "download_url": secret, "access_url": secret, "name": "r"}])["result"]
+    shown = app.get("/api/3/action/package_show", query_string={"id": pkg["id"]}).json["result"]
+    assert secret not in str(shown)
+    assert shown["resources"][0]["download_url"].endswith("/request-access")
+    full = _call(app, owner, "package_show", id=pkg["id"])["result"]
+    assert full["resources"][0]["download_url"] == secret

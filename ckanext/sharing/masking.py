@@ -21,7 +21,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.sharing import access, policy
 
 # Resource keys that can carry the data's location besides ``url``.
-_URL_COPIES = ("original_url",)
+_URL_COPIES = ("original_url", "download_url", "access_url")
 
 
 def request_url(package_id: str) -> str:
@@ -76,8 +76,9 @@ def restore_urls(pkgs_and_ids: Iterable[tuple[dict[str, Any], Iterable[str]]]) -
                 continue
             res["url"] = _real_url(row, pkg.get("type") or "dataset")
             res["sharing_restricted"] = False
-            if "original_url" in res and row.extras.get("original_url"):
-                res["original_url"] = row.extras["original_url"]
+            for key in _URL_COPIES:
+                if key in res and row.extras.get(key):
+                    res[key] = row.extras[key]
 
 
 def apply_decisions(pkg: dict[str, Any], subject: policy.Subject) -> None:
