@@ -34,6 +34,7 @@ __all__ = [
     "sharing_demo_load",
     "sharing_demo_logins",
     "sharing_real_specs",
+    "sharing_dataset_dict",
     "sharing_plain_dataset",
     "sharing_uscc",
     "load_workflow_examples",
