@@ -156,3 +156,22 @@ def test_organization_form_checks_the_uscc(app, lang, error):
         helpers.call_action("organization_show", id="fz-data")
     app.post(f"/{lang}/organization/new", data=dict(form, uscc="91350100M000100Y43"))
     assert helpers.call_action("organization_show", id="fz-data")["uscc"] == USCC
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+@pytest.mark.parametrize("lang,headings,item", [
+    ("zh_Hans_CN", ["资源分类", "信息资源格式分类", "更新周期", "主题分类", "信息资源提供方"], "3 部门信息资源"),
+    ("en", ["Resource class", "Format category", "Update cycle", "Theme", "Resource provider"], "3 Departmental information resource"),
+])
+def test_search_page_facets(app, editor, lang, headings, item):
+    helpers.call_action("package_create", context={"user": editor["sysadmin"]["name"]}, **sharing_sample_record(
+        "301002003/000001", owner_org=editor["org"]["id"], update_cycle="每周"))
+    html = app.get(f"/{lang}/dataset/").get_data(as_text=True)
+    for heading in headings:
+        assert heading in html, heading
+    assert item in html
+    filtered = app.get(f"/{lang}/dataset/", query_string={"update_cycle": "每周"}).get_data(as_text=True)
+    assert "ren-kou-ji-ben-xin-xi" in filtered
+    nothing = app.get(f"/{lang}/dataset/", query_string={"update_cycle": "每日"}).get_data(as_text=True)
+    assert "ren-kou-ji-ben-xin-xi" not in nothing
