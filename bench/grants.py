@@ -33,6 +33,8 @@ MARK = "bench-grants"
 CHECK_ITERATIONS = 200
 DOWNLOADS = 100
 ROUNDS = 3
+if os.environ.get("BENCH_GRANTS_QUICK"):  # the test suite's smoke run: same code, few iterations
+    CHECK_ITERATIONS, DOWNLOADS, ROUNDS = 20, 5, 1
 
 
 def run(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
