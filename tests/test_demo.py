@@ -69,7 +69,7 @@ def test_shipped_catalogue_loads_in_all_three_tiers(app):
 @pytest.mark.skipif(demo.sharing_cnpds_dir() is None, reason="real records (../shared/data/cnpds) not present")
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-def test_real_records_sample_is_valid_for_the_catalogue_schema():
+def test_real_records_sample_is_valid_for_the_catalogue_schema(app):
     selection = demo.sharing_real_specs(36, max_orgs=6)
     assert len(selection.datasets) == 36
     report = demo.sharing_demo_load(real=True, limit=36)
@@ -77,3 +77,17 @@ def test_real_records_sample_is_valid_for_the_catalogue_schema():
     counts = _tiers([d["name"] for d in selection.datasets])
     assert sum(counts.values()) == 36
     assert counts["open"] and counts["conditional"] and counts["not_shared"]
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_demo_cli_loads_without_real_records_and_prints_logins(app, cli):
+    from ckanext.sharing.cli import sharing
+
+    result = cli.invoke(sharing, ["demo", "load", "--no-real"])
+    assert result.exit_code == 0, result.output
+    assert "20 dataset" in result.output
+    result = cli.invoke(sharing, ["demo", "logins"])
+    assert result.exit_code == 0, result.output
+    for login in demo.sharing_demo_logins():
+        assert login["name"] in result.output and login["password"] in result.output
