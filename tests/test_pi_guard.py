@@ -226,7 +226,19 @@ class TestTierChange:
         result = self._patch(app, people, "admin", 200, id=ds["id"], sharing_tier="open", deidentified=True)["result"]
         assert result["sharing_tier"] == "open" and result["deidentified"] is True
         rows = _attest_rows(ds["id"])
-        assert len(rows) == 1 and rows[0].detail["trigger"] == "tier_change"
+        assert sorted(r.detail["trigger"] for r in rows) == ["metadata", "tier_change"]
+        assert all(r.actor_name == people["admin"]["name"] for r in rows)
+
+    def test_attesting_in_metadata_is_for_admins_and_audited_once(self, app, people):
+        ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途")
+        body = self._patch(app, people, "editor", 409, id=ds["id"], deidentified=True)
+        assert "deidentified" in body["error"]
+        assert _attest_rows(ds["id"]) == []
+        self._patch(app, people, "admin", 200, id=ds["id"], deidentified=True)
+        self._patch(app, people, "editor", 200, id=ds["id"], notes="已脱敏，保持不变")  # no new attestation
+        rows = _attest_rows(ds["id"])
+        assert [r.detail["trigger"] for r in rows] == ["metadata"]
+        assert rows[0].actor_name == people["admin"]["name"]
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)

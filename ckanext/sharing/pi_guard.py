@@ -250,13 +250,14 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes", "on", "t", "是") if value is not None else False
 
 
-def _may_attest(user: Optional[model.User], owner_org: Optional[str]) -> bool:
+def may_attest(user: Optional[model.User], owner_org: Optional[str]) -> bool:
     """Sysadmins and admins of the owning organization may attest de-identification."""
     if user is None:
         return False
     if user.sysadmin:
         return True
-    return bool(owner_org) and access.user_capacities(user.id).get(owner_org) == "admin"
+    org = model.Group.get(owner_org) if owner_org else None
+    return org is not None and access.user_capacities(user.id).get(org.id) == "admin"
 
 
 def _enforce(
@@ -278,7 +279,7 @@ def _enforce(
             tk._("Personal information found (%s). Remove or de-identify it, or have a sysadmin or "
                  "organization admin attest de-identification.") % found]})
     user = access.user_from_context(context)
-    if not _may_attest(user, owner_org):
+    if not may_attest(user, owner_org):
         raise tk.ValidationError({"deidentified": [
             tk._("Only a sysadmin or an admin of the organization can attest de-identification (%s)") % found]})
     assert user is not None

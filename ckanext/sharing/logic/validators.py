@@ -398,6 +398,40 @@ def sharing_contains_personal_info(
         errors.setdefault(("sharing_tier",), []).append(message)
 
 
+def sharing_deidentified(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """已脱敏: attesting it (no → yes) is for sysadmins and organization admins, and is audited."""
+    try:
+        attested = sharing_boolean(data.get(key), context)
+    except Invalid as exc:
+        errors[key].append(exc.error)
+        raise StopOnError
+    data[key] = attested
+    if not attested:
+        return
+    pkg_id = _current_package_id(data, context)
+    pkg = model.Package.get(pkg_id) if pkg_id else None
+    if pkg is not None and _truthy(pkg.extras.get("deidentified")):
+        return  # attested before: nothing new
+    from ckanext.sharing import access, audit, pi_guard
+
+    owner_org = data.get(("owner_org",))
+    owner_org = None if _empty(owner_org) else str(owner_org)
+    user = access.user_from_context(context)
+    if not pi_guard.may_attest(user, owner_org):
+        errors[key].append(tk._("Only a sysadmin or an admin of the organization can attest de-identification"))
+        raise StopOnError
+    assert user is not None
+    org = model.Group.get(owner_org) if owner_org else None
+    audit.record(
+        audit.PI_ATTEST,
+        actor_id=user.id,
+        actor_name=user.name,
+        package_id=pkg_id,
+        organization_id=org.id if org is not None else None,
+        detail={"trigger": "metadata", "name": data.get(("name",)), "title": data.get(("title",))},
+    )
+
+
 def sharing_dataset_name(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
     """Empty URL name → a readable one from the title (pinyin) or resource code, unique; kept on update."""
     if not _empty(data.get(key)):
