@@ -599,11 +599,22 @@ def datastore_search(next_action: Action, context: Context, data_dict: DataDict)
     return result
 
 
+def _wf_direct_api_call(action_name: str) -> bool:
+    """Is this action the API call the client made (not one a page makes while rendering)?"""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.endpoint == "api.action" and \
+        (request.view_args or {}).get("logic_function") == action_name
+
+
 @tk.side_effect_free
 @tk.chained_action
 def datastore_info(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     result = next_action(context, data_dict)
-    _audit_datastore(context, [data_dict.get("id") or data_dict.get("resource_id") or ""], "datastore_info")
+    # the table's fields and size: audited when a client asks for them; a resource view page asks while
+    # rendering, and that page is itself the audited access (one use, one row)
+    if _wf_direct_api_call("datastore_info"):
+        _audit_datastore(context, [data_dict.get("id") or data_dict.get("resource_id") or ""], "datastore_info")
     return result
 
 
