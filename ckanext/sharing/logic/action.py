@@ -140,44 +140,25 @@ def resource_search(next_action: Action, context: Context, data_dict: DataDict) 
 # --- activity: no restricted URL, old or new; nothing of hidden datasets ----------------------
 
 
-def _activity_list(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    return activity_filter.filter_list(context, next_action(context, data_dict))
+def _filtered_activity_list(name: str) -> Action:
+    """A chained ``*_activity_list`` action whose result goes through the activity filter."""
+
+    @tk.side_effect_free
+    @tk.chained_action
+    def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+        return activity_filter.filter_list(context, next_action(context, data_dict))
+
+    chained.__name__ = chained.__qualname__ = name
+    chained.__doc__ = f"CKAN's ``{name}`` without restricted resource URLs or hidden datasets."
+    return chained
 
 
-@tk.side_effect_free
-@tk.chained_action
-def package_activity_list(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    return _activity_list(next_action, context, data_dict)
-
-
-@tk.side_effect_free
-@tk.chained_action
-def user_activity_list(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    return _activity_list(next_action, context, data_dict)
-
-
-@tk.side_effect_free
-@tk.chained_action
-def group_activity_list(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    return _activity_list(next_action, context, data_dict)
-
-
-@tk.side_effect_free
-@tk.chained_action
-def organization_activity_list(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    return _activity_list(next_action, context, data_dict)
-
-
-@tk.side_effect_free
-@tk.chained_action
-def recently_changed_packages_activity_list(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    return _activity_list(next_action, context, data_dict)
-
-
-@tk.side_effect_free
-@tk.chained_action
-def dashboard_activity_list(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    return _activity_list(next_action, context, data_dict)
+package_activity_list = _filtered_activity_list("package_activity_list")
+user_activity_list = _filtered_activity_list("user_activity_list")
+group_activity_list = _filtered_activity_list("group_activity_list")
+organization_activity_list = _filtered_activity_list("organization_activity_list")
+recently_changed_packages_activity_list = _filtered_activity_list("recently_changed_packages_activity_list")
+dashboard_activity_list = _filtered_activity_list("dashboard_activity_list")
 
 
 @tk.side_effect_free

@@ -1,7 +1,7 @@
 """Auth functions: core ones chained to the sharing policy, and the workflow's own (``sharing_*``)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -24,24 +24,24 @@ def _deny(reason: str) -> AuthResult:
     return {"success": False, "msg": tk._("The data of this dataset is shared on request (%s)") % reason}
 
 
-@tk.auth_allow_anonymous_access
-@tk.chained_auth_function
-def datastore_search(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
-    result = next_auth(context, data_dict)
-    if not result.get("success"):
-        return result
-    ok, reason = _data_allowed(context, data_dict.get("resource_id") or data_dict.get("id"))
-    return result if ok else _deny(reason)
+def _datastore_read(name: str) -> AuthFunction:
+    """A chained DataStore read check: CKAN's own check, then the sharing decision for the resource."""
+
+    @tk.auth_allow_anonymous_access
+    @tk.chained_auth_function
+    def chained(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+        result = next_auth(context, data_dict)
+        if not result.get("success"):
+            return result
+        ok, reason = _data_allowed(context, data_dict.get("resource_id") or data_dict.get("id"))
+        return result if ok else _deny(reason)
+
+    chained.__name__ = chained.__qualname__ = name
+    return chained
 
 
-@tk.auth_allow_anonymous_access
-@tk.chained_auth_function
-def datastore_info(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
-    result = next_auth(context, data_dict)
-    if not result.get("success"):
-        return result
-    ok, reason = _data_allowed(context, data_dict.get("id") or data_dict.get("resource_id"))
-    return result if ok else _deny(reason)
+datastore_search = _datastore_read("datastore_search")
+datastore_info = _datastore_read("datastore_info")
 
 
 @tk.auth_allow_anonymous_access
