@@ -51,3 +51,13 @@ class TestPages:
         body = app.get("/dataset/").body
         assert "sharing_tier" in body
         assert "On request" in body
+
+
+@pytest.mark.ckan_config("ckan.plugins", "activity datastore sharing")
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_tier_facet_items_carry_translated_labels(app, conditional):
+    facets = app.get("/api/3/action/package_search", query_string={"facet.field": '["sharing_tier"]'}).json
+    items = facets["result"]["search_facets"]["sharing_tier"]["items"]
+    assert {i["name"]: i["display_name"] for i in items} == {"conditional": "On request"}
+    page = app.get("/zh_Hans_CN/dataset/").body
+    assert "按需共享" in page

@@ -268,8 +268,18 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     return pkg_dict
 
 
+def label_tier_facet(search_results: dict[str, Any]) -> None:
+    """The ``sharing_tier`` facet shows translated tier names (按需共享 / On request), with or without scheming."""
+    from ckanext.sharing.helpers import sharing_tier_label
+
+    facet = (search_results.get("search_facets") or {}).get("sharing_tier") or {}
+    for item in facet.get("items") or []:
+        item["display_name"] = sharing_tier_label(item.get("name"))
+
+
 def after_dataset_search(search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
     """Attach ``sharing_highlight`` (title and abstract snippet, HTML with ``<mark>``) to each result."""
+    label_tier_facet(search_results)
     terms = sharing_query_terms(search_params.get("q"))
     if not terms:
         return search_results
