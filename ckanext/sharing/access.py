@@ -123,8 +123,9 @@ def subjects(
     if user.sysadmin:
         return {pid: policy.Subject(user_id=user.id, sysadmin=True) for pid, _ in pkgs}
     capacities = user_capacities(user.id)
-    pkg_ids = [pid for pid, _ in pkgs]
-    collab = collaborations(user.id, pkg_ids) if _collaborators_enabled() else set()
+    # a capacity in the owner organization already decides; only the others need more facts
+    pkg_ids = [pid for pid, owner in pkgs if not (owner and owner in capacities)]
+    collab = collaborations(user.id, pkg_ids) if pkg_ids and _collaborators_enabled() else set()
     grants = grants_for(user.id, capacities.keys(), pkg_ids)
     return {
         pid: policy.Subject(
