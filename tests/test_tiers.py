@@ -131,3 +131,20 @@ def test_copies_of_the_url_are_masked_too(app, owner):
     assert shown["resources"][0]["download_url"].endswith("/request-access")
     full = _call(app, owner, "package_show", id=pkg["id"])["result"]
     assert full["resources"][0]["download_url"] == secret
+
+
+def test_plain_show_edit_update_round_trip(app, owner):
+    """A plain client reads a private dataset, changes a field and writes the whole dict back."""
+    pkg = _call(app, owner, "package_create", name="roundtrip", owner_org=owner["org"]["id"], private=True)["result"]
+    pkg["title"] = "edited"
+    updated = _call(app, owner, "package_update", **pkg)["result"]  # resubmits sharing_tier=not_shared, no basis
+    assert _tier(updated) == ("not_shared", True) and updated["title"] == "edited"
+    updated["private"] = False  # ...and then makes it public, the tier it resends untouched
+    public = _call(app, owner, "package_update", **updated)["result"]
+    assert _tier(public) == ("open", False)
+
+
+def test_choosing_a_tier_still_needs_its_justification(app, owner):
+    pkg = _call(app, owner, "package_create", name="choose", owner_org=owner["org"]["id"])["result"]
+    err = _call(app, owner, "package_patch", 409, id=pkg["id"], sharing_tier="not_shared")["error"]
+    assert "share_basis" in err

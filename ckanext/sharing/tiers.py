@@ -88,6 +88,13 @@ def prepare(data: dict[str, Any], existing: Optional[model.Package]) -> tuple[st
     if explicit_tier and existing is not None and private is not None and private == bool(existing.private):
         # package_patch and edit forms resend the current ``private``: only a change of it is a request
         private = None
+    if explicit_tier and existing is not None and tier == old_tier and private is not None \
+            and private != policy.private_for(tier):
+        # show → edit ``private`` → update resends the stored tier untouched: the client asked for a
+        # private change only, which decides as it does for plain CKAN clients
+        explicit_tier, tier = False, None
+    # the justification is asked for when the tier is chosen, not when a stored tier is resubmitted
+    choosing = explicit_tier and (existing is None or tier != old_tier)
 
     if tier is None and not errors:
         if private is True:
@@ -108,7 +115,7 @@ def prepare(data: dict[str, Any], existing: Optional[model.Package]) -> tuple[st
             value = _extras_get(data, key)
             if value not in (None, ""):
                 data[key] = value
-    if explicit_tier:
+    if choosing:
         if tier == policy.CONDITIONAL and not (data.get("share_condition") or "").strip():
             errors["share_condition"] = [tk._("Required for the conditional tier (共享条件)")]
         if tier == policy.NOT_SHARED and not (data.get("share_basis") or "").strip():
