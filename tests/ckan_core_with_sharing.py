@@ -6,13 +6,16 @@ datastore and sharing, and every database reset also applies the plugin migratio
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import ckan.plugins as plugins
 
 from tests.conftest import _reset_all
 
-EXTRA = ("activity", "datastore", "sharing")
+# SHARING_CORE_PLUGINS="activity datastore" gives the baseline run to compare against.
+EXTRA = tuple(os.environ.get("SHARING_CORE_PLUGINS", "activity datastore sharing").split())
 
 
 def pytest_configure(config: pytest.Config) -> None:
