@@ -280,6 +280,9 @@ def label_tier_facet(search_results: dict[str, Any]) -> None:
 def after_dataset_search(search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
     """Attach ``sharing_highlight`` (title and abstract snippet, HTML with ``<mark>``) to each result."""
     label_tier_facet(search_results)
+    fl = search_params.get("fl")
+    if fl and str(fl).split() not in (["id", "validated_data_dict"], ["id", "data_dict"]):
+        return search_results  # a caller that chose its fields (``fl``) gets exactly those
     terms = sharing_query_terms(search_params.get("q"))
     if not terms:
         return search_results

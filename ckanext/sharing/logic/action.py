@@ -119,18 +119,21 @@ def resource_search(next_action: Action, context: Context, data_dict: DataDict) 
     pkgs: dict[str, model.Package | None] = {}
     user = access.user_from_context(context)
     for res in result.get("results") or []:
-        pid = res.get("package_id")
+        # the internal search API (context["search_query"]) gets Resource objects, the Action API dicts
+        is_object = isinstance(res, model.Resource)
+        pid = res.package_id if is_object else res.get("package_id")
+        rid = res.id if is_object else res.get("id")
         if pid not in pkgs:
-            pkgs[pid] = model.Package.get(pid)
+            pkgs[pid] = model.Package.get(pid) if pid else None
         pkg = pkgs[pid]
         if pkg is None:
             continue
-        decision = policy.decide(access.tier_of_package(pkg), access.subject(user, pkg.id, pkg.owner_org), res.get("id"))
+        decision = policy.decide(access.tier_of_package(pkg), access.subject(user, pkg.id, pkg.owner_org), rid)
         if decision.full:
             kept.append(res)
-        elif decision.access is policy.Access.METADATA and not by_url:
+        elif decision.access is policy.Access.METADATA and not by_url and not is_object:
             masking.mask_resource(res, masking.request_url(pkg.id))
-            kept.append(res)
+            kept.append(res)  # objects are never masked in place (that would write to the database)
     removed = len(result.get("results") or []) - len(kept)
     result["results"] = kept
     result["count"] = max(0, result.get("count", 0) - removed)
