@@ -192,6 +192,13 @@ def activity_diff(next_action: Action, context: Context, data_dict: DataDict) ->
 # and the transitions live in workflow.py.
 
 
+def _page(query: Any, data: DataDict, to_dicts: Callable[[list[Any]], list[dict[str, Any]]]) -> dict[str, Any]:
+    """``{"count", "results"}`` of one page (``offset``/``limit`` from the validated input)."""
+    count = query.order_by(None).count()
+    rows = query.offset(data.get("offset", 0)).limit(data.get("limit", 50)).all()
+    return {"count": count, "results": to_dicts(rows)}
+
+
 def _wf_user(context: Context) -> model.User:
     user = access.user_from_context(context)
     if user is None:  # the auth functions refuse anonymous callers first; this is a second fence
@@ -298,9 +305,7 @@ def sharing_request_list(context: Context, data_dict: DataDict) -> dict[str, Any
         _wf_user(context), package_id=data.get("package_id"), organization_id=data.get("organization_id"),
         state=data.get("state"), mine=bool(data.get("mine")),
     )
-    count = query.order_by(None).count()
-    rows = query.offset(data.get("offset", 0)).limit(data.get("limit", 50)).all()
-    return {"count": count, "results": workflow.sharing_request_dicts(rows)}
+    return _page(query, data, workflow.sharing_request_dicts)
 
 
 def sharing_request_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -401,9 +406,7 @@ def sharing_grant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
         _wf_user(context), package_id=data.get("package_id"), organization_id=data.get("organization_id"),
         state=data.get("state"), mine=bool(data.get("mine")),
     )
-    count = query.order_by(None).count()
-    rows = query.offset(data.get("offset", 0)).limit(data.get("limit", 50)).all()
-    return {"count": count, "results": workflow.sharing_grant_dicts(rows)}
+    return _page(query, data, workflow.sharing_grant_dicts)
 
 
 @tk.side_effect_free
