@@ -115,20 +115,19 @@ def resource_search(next_action: Action, context: Context, data_dict: DataDict) 
     query = data_dict.get("query") or []
     terms = [query] if isinstance(query, str) else list(query)
     by_url = any(str(t).split(":", 1)[0].strip() in ("url", "original_url") for t in terms)
+    results = result.get("results") or []
+    # the internal search API (context["search_query"]) gets Resource objects, the Action API dicts
+    refs = [(r.package_id, r.id, True) if isinstance(r, model.Resource) else (r.get("package_id"), r.get("id"), False)
+            for r in results]
+    pkg_ids = {pid for pid, _, _ in refs if pid}
+    pkgs = {p.id: p for p in model.Session.query(model.Package).filter(model.Package.id.in_(pkg_ids))} if pkg_ids else {}
+    subjects = access.subjects(access.user_from_context(context), [(p.id, p.owner_org) for p in pkgs.values()])
     kept = []
-    pkgs: dict[str, model.Package | None] = {}
-    user = access.user_from_context(context)
-    for res in result.get("results") or []:
-        # the internal search API (context["search_query"]) gets Resource objects, the Action API dicts
-        is_object = isinstance(res, model.Resource)
-        pid = res.package_id if is_object else res.get("package_id")
-        rid = res.id if is_object else res.get("id")
-        if pid not in pkgs:
-            pkgs[pid] = model.Package.get(pid) if pid else None
-        pkg = pkgs[pid]
+    for res, (pid, rid, is_object) in zip(results, refs):
+        pkg = pkgs.get(pid)
         if pkg is None:
             continue
-        decision = policy.decide(access.tier_of_package(pkg), access.subject(user, pkg.id, pkg.owner_org), rid)
+        decision = policy.decide(access.tier_of_package(pkg), subjects[pkg.id], rid)
         if decision.full:
             kept.append(res)
         elif decision.access is policy.Access.METADATA and not by_url and not is_object:
