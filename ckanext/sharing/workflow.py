@@ -275,18 +275,17 @@ def _pending_exists(user_id: str, package_id: str) -> bool:
     ).scalar()
 
 
+def _locked(cls: Any, row_id: str, not_found: str) -> Any:
+    """The row, locked (``SELECT … FOR UPDATE``) and re-read, for a transition."""
+    row = model.Session.query(cls).filter(cls.id == row_id).with_for_update().populate_existing().one_or_none()
+    if row is None:
+        raise tk.ObjectNotFound(not_found)
+    return row
+
+
 def sharing_lock_request(request_id: str) -> SharingRequest:
-    """The request row, locked (``SELECT … FOR UPDATE``) and re-read, for a transition."""
-    req = (
-        model.Session.query(SharingRequest)
-        .filter(SharingRequest.id == request_id)
-        .with_for_update()
-        .populate_existing()
-        .one_or_none()
-    )
-    if req is None:
-        raise tk.ObjectNotFound(tk._("Access request not found"))
-    return req
+    """The request row, locked and re-read, for a transition."""
+    return _locked(SharingRequest, request_id, tk._("Access request not found"))
 
 
 def _require_pending(req: SharingRequest) -> None:
@@ -397,16 +396,8 @@ def sharing_withdraw(user: model.User, request_id: str, reason: Optional[str] = 
 
 
 def sharing_lock_grant(grant_id: str) -> SharingGrant:
-    grant = (
-        model.Session.query(SharingGrant)
-        .filter(SharingGrant.id == grant_id)
-        .with_for_update()
-        .populate_existing()
-        .one_or_none()
-    )
-    if grant is None:
-        raise tk.ObjectNotFound(tk._("Grant not found"))
-    return grant
+    """The grant row, locked and re-read, for a revocation or expiry."""
+    return _locked(SharingGrant, grant_id, tk._("Grant not found"))
 
 
 def _revoke(grant: SharingGrant, user: Optional[model.User], reason: str, now: dt.datetime) -> None:

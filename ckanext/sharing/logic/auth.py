@@ -1,7 +1,7 @@
 """Auth functions: core ones chained to the sharing policy, and the workflow's own (``sharing_*``)."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -24,8 +24,8 @@ def _deny(reason: str) -> AuthResult:
     return {"success": False, "msg": tk._("The data of this dataset is shared on request (%s)") % reason}
 
 
-def _datastore_read(name: str) -> AuthFunction:
-    """A chained DataStore read check: CKAN's own check, then the sharing decision for the resource."""
+def _then_data_check(name: str, resource_of: Callable[[DataDict], Optional[str]]) -> AuthFunction:
+    """A chained auth function: CKAN's own check, then the sharing decision for the resource it reads."""
 
     @tk.auth_allow_anonymous_access
     @tk.chained_auth_function
@@ -33,15 +33,21 @@ def _datastore_read(name: str) -> AuthFunction:
         result = next_auth(context, data_dict)
         if not result.get("success"):
             return result
-        ok, reason = _data_allowed(context, data_dict.get("resource_id") or data_dict.get("id"))
+        ok, reason = _data_allowed(context, resource_of(data_dict))
         return result if ok else _deny(reason)
 
     chained.__name__ = chained.__qualname__ = name
     return chained
 
 
-datastore_search = _datastore_read("datastore_search")
-datastore_info = _datastore_read("datastore_info")
+def _view_resource(data_dict: DataDict) -> Optional[str]:
+    view = model.ResourceView.get(data_dict.get("id") or "")
+    return view.resource_id if view is not None else None
+
+
+datastore_search = _then_data_check("datastore_search", lambda d: d.get("resource_id") or d.get("id"))
+datastore_info = _then_data_check("datastore_info", lambda d: d.get("id") or d.get("resource_id"))
+resource_view_show = _then_data_check("resource_view_show", _view_resource)
 
 
 @tk.auth_allow_anonymous_access
@@ -58,19 +64,6 @@ def datastore_search_sql(next_auth: AuthFunction, context: Context, data_dict: D
         if not ok:
             return _deny(reason)
     return result
-
-
-@tk.auth_allow_anonymous_access
-@tk.chained_auth_function
-def resource_view_show(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
-    result = next_auth(context, data_dict)
-    if not result.get("success"):
-        return result
-    view = model.ResourceView.get(data_dict.get("id") or "")
-    if view is None:
-        return result
-    ok, reason = _data_allowed(context, view.resource_id)
-    return result if ok else _deny(reason)
 
 
 # --- the access-request workflow (SPEC §4) and the audit ledger (SPEC §5) ----------------------
