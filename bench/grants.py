@@ -137,8 +137,10 @@ def measure(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
     import ckan.plugins.toolkit as tk
     from ckan import model
 
-    from ckanext.sharing import access, audit, policy
-    from ckanext.sharing.model import SharingGrant
+    from ckanext.sharing.access import facts as access, policy
+    from ckanext.sharing.ledger import chain as audit
+    from ckanext.sharing.ledger import events
+    from ckanext.sharing.model import SharingAudit, SharingGrant
 
     flask_app = getattr(app, "_wsgi_app", app)
     rows: list[tuple[str, Any, Any, str]] = []
@@ -197,7 +199,7 @@ def measure(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
 
         # one ledger append (lock, previous hash, insert, commit)
         def append() -> None:
-            audit.record(audit.DATA_ACCESS, actor_id=grantee.id, actor_name=grantee.name, package_id=pkg.id,
+            audit.append(events.DATA_ACCESS, actor_id=grantee.id, actor_name=grantee.name, package_id=pkg.id,
                          resource_id=ctx["res_id"], organization_id=pkg.owner_org, detail={"channel": MARK})
             model.Session.commit()
 
@@ -207,7 +209,7 @@ def measure(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
         # downloads over HTTP on the running portal: member (no row) vs grantee (one row per download)
         base = tk.config.get("ckan.site_url").rstrip("/")
         path = f"/dataset/{ctx['pkg_id']}/resource/{ctx['res_id']}/download"
-        before = model.Session.query(sa.func.count()).select_from(audit.SharingAudit).scalar()
+        before = model.Session.query(sa.func.count()).select_from(SharingAudit).scalar()
         try:
             member_rates, grantee_rates = [], []
             st_m: dict[int, int] = {}
@@ -218,7 +220,7 @@ def measure(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
                 rate, st_g = _downloads_per_s(base, path, ctx["users"]["grantee"]["token"], DOWNLOADS)
                 grantee_rates.append(rate)
             model.Session.expire_all()
-            written = model.Session.query(sa.func.count()).select_from(audit.SharingAudit).scalar() - before
+            written = model.Session.query(sa.func.count()).select_from(SharingAudit).scalar() - before
             m, g = statistics.median(member_rates), statistics.median(grantee_rates)
             rows.append(("download req/s: member (no audit) | grantee (audited)", round(m, 1), round(g, 1),
                          f"ratio {g / m:.2f}; status {st_m} | {st_g}; {written} ledger rows"))

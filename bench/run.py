@@ -5,7 +5,7 @@ Two portals are built side by side, each with its own PostgreSQL database, DataS
 core (``bin/stack test-env bench<portal>``) and each served by gunicorn on a loopback port:
 
 * ``plain``   — ``activity datastore``, CKAN's stock Solr schema
-* ``sharing`` — ``activity datastore scheming_datasets scheming_organizations sharing``, the CJK Solr schema
+* ``sharing`` — ``activity datastore scheming_datasets scheming_organizations sharing sharing_catalogue sharing_zh_search``, the CJK Solr schema
 
 Both get the same N real catalogue records (``../shared/data/cnpds``, read at run time; plain CKAN keeps the
 catalogue fields as extras and ``private`` for not_shared), then a bounded load loop on 127.0.0.1 measures
@@ -49,7 +49,7 @@ HOST = "127.0.0.1"  # load traffic goes to the loopback interface only
 
 PORTALS = {
     "plain": "activity datastore",
-    "sharing": "activity datastore scheming_datasets scheming_organizations sharing",
+    "sharing": "activity datastore scheming_datasets scheming_organizations sharing sharing_catalogue sharing_zh_search",
 }
 QUERIES = ["", "统计", "信息", "公示", "名录", "企业", "学校", "交通", "医疗", "年鉴", "目录", "数据"]
 
@@ -181,7 +181,7 @@ def start_web(portal: Portal, workers: int) -> None:
     log = open(LOG_DIR / f"bench-{portal.key}.log", "w")
     portal.proc = subprocess.Popen(
         [str(VENV / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"{HOST}:{portal.port}",
-         "--timeout", "300", "--chdir", str(ROOT), "ckanext.sharing.wsgi:application"],
+         "--timeout", "300", "--chdir", str(ROOT), "ckanext.sharing.dev.wsgi:application"],
         env=clean_env({"CKAN_INI": str(portal.ini)}), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -210,7 +210,7 @@ def stop_web(portal: Portal) -> None:
 
 def load_catalogue(portal: Portal, selection: Any, concurrency: int, chunks: int) -> list[float]:
     """Organizations, then the datasets through ``package_create`` over HTTP; returns datasets/s per chunk."""
-    from ckanext.sharing import demo
+    from ckanext.sharing.dev import demo
 
     sharing = "sharing" in portal.plugins.split()
 
@@ -225,7 +225,7 @@ def load_catalogue(portal: Portal, selection: Any, concurrency: int, chunks: int
 
     def one(spec: dict[str, Any]) -> dict[str, Any]:
         org_id = portal.org_ids[spec["org"]]
-        data = demo.sharing_dataset_dict(spec, org_id) if sharing else demo.sharing_plain_dataset(spec, org_id)
+        data = demo.dataset_dict(spec, org_id) if sharing else demo.plain_dataset(spec, org_id)
         res = spec["resources"][0]
         data["resources"] = [{"name": res["name"], "format": res.get("format") or "CSV",
                               "url": res.get("url") or f"https://data.demo-city.example.gov.cn/files/{spec['name']}.csv"}]
@@ -408,17 +408,17 @@ def main() -> int:
     parser.add_argument("--no-extras", action="store_true", help="skip bench/grants.py and bench/search_quality.py")
     args = parser.parse_args()
 
-    from ckanext.sharing import demo
+    from ckanext.sharing.dev import demo
 
-    source = demo.sharing_cnpds_dir()
+    source = demo.cnpds_dir()
     if source is None:
         say("real records not found (../shared/data/cnpds or $SHARING_CNPDS_DIR): benchmarking on the shipped demo catalogue")
     started = time.monotonic()
-    selection = demo.sharing_real_specs(args.datasets, source) if source else None
+    selection = demo.real_specs(args.datasets, source) if source else None
     if selection is None or not selection.datasets:
-        cat = demo.sharing_demo_catalogue()
+        cat = demo.demo_catalogue()
         selection = demo.RealSelection(
-            organizations=[dict(o, uscc=demo.sharing_uscc(o["name"])) for o in cat["organizations"]],
+            organizations=[dict(o, uscc=demo.make_uscc(o["name"])) for o in cat["organizations"]],
             datasets=[dict(d, resources=[r for r in d["resources"] if r["kind"] == "link"] or
                            [{"kind": "link", "name": "link", "format": "CSV", "url": ""}]) for d in cat["datasets"]])
     say(f"{len(selection.datasets)} datasets, {len(selection.organizations)} organizations per portal")

@@ -41,7 +41,7 @@ case "${1:-web}" in
       ckan -c "$CKAN_INI" datastore set-permissions | psql -q "$DATASTORE_SUPERUSER_URL"
     fi
     exec gunicorn --workers "${WEB_WORKERS:-4}" --bind 0.0.0.0:5000 --timeout 120 \
-      --access-logfile - --error-logfile - ckanext.sharing.wsgi:application
+      --access-logfile - --error-logfile - ckanext.sharing.dev.wsgi:application
     ;;
   worker)
     exec ckan -c "$CKAN_INI" jobs worker

@@ -42,11 +42,13 @@ def fresh_pot(tmp_path_factory) -> set:
 
 
 def test_committed_pot_is_current(fresh_pot):
+    """Committed POT is current."""
     missing = sorted(map(str, fresh_pot - _ids(_read_po(POT))))
     assert not missing, f"run `make i18n`: strings not in the .pot: {missing}"
 
 
 def test_every_msgid_translated_to_zh_hans_cn(fresh_pot):
+    """Every msgid translated to zh_Hans_CN."""
     po = _read_po(PO, "zh_Hans_CN")
     by_id = {m.id: m for m in po if m.id}
     untranslated = []
@@ -59,6 +61,7 @@ def test_every_msgid_translated_to_zh_hans_cn(fresh_pot):
 
 
 def test_placeholders_kept():
+    """Every translation keeps the placeholders of its msgid."""
     wrong = []
     for m in _read_po(PO, "zh_Hans_CN"):
         if not m.id or not m.string:
@@ -75,6 +78,7 @@ def _key(value):
 
 
 def test_compiled_mo_matches_po():
+    """Compiled MO matches po."""
     with MO.open("rb") as fh:
         mo = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
     stale = [m.id for m in _read_po(PO, "zh_Hans_CN") if m.id and mo.get(_key(m.id)) != _key(m.string)]

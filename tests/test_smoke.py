@@ -17,6 +17,7 @@ def _api(app, action: str, token: str | None = None, status: int = 200, **kwargs
 @pytest.mark.ckan_config("ckan.plugins", "activity datastore sharing")
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 def test_create_search_and_download_over_http(app):
+    """Create search and download over HTTP."""
     user = factories.User()
     token = factories.APIToken(user=user["name"])["token"]
     org = _api(app, "organization_create", token, name="smoke-dept", title="Smoke Department")["result"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from ckanext.sharing.workflow.states import GRANT_STATES, REQUEST_STATES
+
 __all__ = ["sharing"]
 
 
@@ -22,7 +24,7 @@ def check_access(url: str, keep: bool) -> None:
     """
     import secrets
 
-    from ckanext.sharing import conformance as cf
+    from ckanext.sharing.dev import conformance as cf
 
     world = cf.World(client=cf.RequestsClient(url), run=secrets.token_hex(4))
     try:
@@ -47,9 +49,9 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 naming the first broken rows if any row was edited or deleted."""
-    from ckanext.sharing import audit as ledger
+    from ckanext.sharing.ledger import chain
 
-    ok, count, problems = ledger.verify()
+    ok, count, problems = chain.verify()
     for line in problems:
         click.secho(line, fg="red", err=True)
     if not ok:
@@ -67,10 +69,10 @@ def audit_verify() -> None:
 def audit_export(out: str, organization: str | None, package: str | None, action: str | None,
                  since: str | None, until: str | None) -> None:
     """Write the audit ledger (or a filtered part of it) as CSV to OUT ('-' = stdout), oldest first."""
-    from ckanext.sharing import workflow_cli
+    from ckanext.sharing.ledger import export
 
     try:
-        count = workflow_cli.sharing_audit_export(out, organization=organization, package=package,
+        count = export.write_csv(out, organization=organization, package=package,
                                                   action=action, since=since, until=until)
     except ValueError as exc:
         raise click.ClickException(str(exc))
@@ -88,26 +90,26 @@ def grants() -> None:
 def grants_expire(enqueue: bool) -> None:
     """Mark ended grants expired (audited), send the 7-day expiry reminders and tell deciders of overdue
     requests. Run it hourly from cron."""
-    from ckanext.sharing import jobs
+    from ckanext.sharing.workflow import outbox, schedule
 
     if enqueue:
-        job_id = jobs.sharing_enqueue("sharing_expire_and_remind")
+        job_id = outbox.enqueue(schedule.expire_and_remind)
         if job_id is None:
             raise click.ClickException("could not enqueue the job (is Redis up?)")
         click.echo(f"enqueued job {job_id}")
         return
-    result = jobs.sharing_expire_and_remind()
+    result = schedule.expire_and_remind()
     click.echo(f"{len(result['expired'])} grant(s) expired, {result['reminders_sent']} reminder(s) sent, "
                f"{len(result['overdue'])} overdue request(s) flagged")
 
 
 @grants.command("list")
-@click.option("--state", default=None, type=click.Choice(["active", "expired", "revoked"]))
+@click.option("--state", default=None, type=click.Choice(GRANT_STATES))
 def grants_list(state: str | None) -> None:
     """List grants (tab separated): id, state, dataset, grantee, expires."""
-    from ckanext.sharing import workflow_cli
+    from ckanext.sharing.workflow import report
 
-    for line in workflow_cli.sharing_grant_lines(state):
+    for line in report.grant_lines(state):
         click.echo(line)
 
 
@@ -118,13 +120,13 @@ def requests() -> None:
 
 @requests.command("list")
 @click.option("--state", default=None,
-              type=click.Choice(["pending", "approved", "rejected", "withdrawn", "cancelled"]))
+              type=click.Choice(REQUEST_STATES))
 @click.option("--overdue", is_flag=True, help="Only pending requests past their reply deadline.")
 def requests_list(state: str | None, overdue: bool) -> None:
     """List requests (tab separated): id, state, due date, overdue, dataset, requester; overdue first."""
-    from ckanext.sharing import workflow_cli
+    from ckanext.sharing.workflow import report
 
-    for line in workflow_cli.sharing_request_lines(state, overdue):
+    for line in report.request_lines(state, overdue):
         click.echo(line)
 
 
@@ -139,9 +141,9 @@ def demo() -> None:
 @click.option("--limit", default=300, show_default=True, help="How many real records to load.")
 def demo_load(real: bool, limit: int) -> None:
     """Load departments, demo users and datasets in all three tiers (idempotent: skips what exists)."""
-    from ckanext.sharing import demo as demo_module
+    from ckanext.sharing.dev import demo as demo_module
 
-    source = demo_module.sharing_cnpds_dir() if real else None
+    source = demo_module.cnpds_dir() if real else None
     if real and source is None:
         click.echo("real records not found (../shared/data/cnpds): loading the shipped demo catalogue only")
 
@@ -149,7 +151,7 @@ def demo_load(real: bool, limit: int) -> None:
         if n % 50 == 0 or n == total:
             click.echo(f"  datasets {n}/{total}")
 
-    report = demo_module.sharing_demo_load(real=source is not None, limit=limit, source=source, progress=progress)
+    report = demo_module.load(real=source is not None, limit=limit, source=source, progress=progress)
     created = ", ".join(f"{v} {k}" for k, v in sorted(report.created.items())) or "nothing"
     skipped = ", ".join(f"{v} {k}" for k, v in sorted(report.skipped.items())) or "nothing"
     click.echo(f"demo catalogue: created {created}; already there: {skipped} ({report.seconds:.1f}s)")
@@ -164,11 +166,11 @@ def demo_logins() -> None:
     """Print the demo users, their fixed passwords and roles."""
     from ckan.common import config
 
-    from ckanext.sharing import demo as demo_module
+    from ckanext.sharing.dev import demo as demo_module
 
     click.echo(f"\nDemo portal: {config.get('ckan.site_url')}  (log in at /user/login)")
     click.echo(f"{'user':<18} {'password':<22} role")
-    for login in demo_module.sharing_demo_logins():
+    for login in demo_module.logins():
         where = f" ({login['organization']})" if login["organization"] else ""
         click.echo(f"{login['name']:<18} {login['password']:<22} {login['role']}{where}")
 
@@ -181,7 +183,7 @@ def solr_schema_cmd(out: str, source: str | None) -> None:
 
     After installing it in a core and reloading the core, run `ckan search-index rebuild`.
     """
-    from ckanext.sharing import solr_schema
+    from ckanext.sharing.zh_search import solr_schema
 
     try:
         solr_schema.sharing_write_schema(out, source)

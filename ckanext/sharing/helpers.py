@@ -5,7 +5,9 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.sharing import policy
+from ckanext.sharing.access import masking, policy
+
+__all__ = ["sharing_tier_label", "sharing_request_url"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -17,7 +19,6 @@ def sharing_tier_label(tier: str) -> str:
     }.get(tier, tier)
 
 
-def sharing_request_url(pkg: dict[str, Any] | str, qualified: bool = False) -> str:
+def sharing_request_url(pkg: dict[str, Any] | str) -> str:
     """The access-request page of a dataset (where masked resource URLs point)."""
-    ref = pkg if isinstance(pkg, str) else (pkg.get("name") or pkg.get("id"))
-    return tk.url_for("sharing.request_access", id=ref, _external=qualified)
+    return masking.request_url(pkg if isinstance(pkg, str) else (pkg.get("name") or pkg.get("id")))

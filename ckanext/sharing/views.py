@@ -13,6 +13,8 @@ from flask import Blueprint
 import ckan.plugins.toolkit as tk
 from ckan.lib.helpers import helper_functions as h
 
+from ckanext.sharing import config
+
 __all__ = ["sharing"]
 
 sharing = Blueprint("sharing", __name__)
@@ -58,7 +60,7 @@ def request_access(id: str):
     except (tk.ObjectNotFound, tk.NotAuthorized):
         return tk.abort(404, tk._("Dataset not found"))
     check = _action("sharing_access_check", {"package_id": pkg["id"]})
-    data: dict[str, Any] = {"requested_days": tk.config.get("ckanext.sharing.default_grant_days")}
+    data: dict[str, Any] = {"requested_days": config.default_grant_days()}
     errors: dict[str, Any] = {}
     if tk.request.method == "POST":
         if not _logged_in():
@@ -89,7 +91,7 @@ def request_access(id: str):
     return tk.render("sharing/request_access.html", {
         "pkg_dict": pkg, "pkg": pkg, "check": check, "data": data, "errors": errors,
         "error_summary": _error_summary(errors), "my_requests": mine, "my_orgs": orgs,
-        "max_days": tk.config.get("ckanext.sharing.max_grant_days"),
+        "max_days": config.max_grant_days(),
     })
 
 
@@ -217,9 +219,12 @@ def decide(id: str):
 
 
 def _default_expiry(req: dict[str, Any]) -> str:
+    """The approval form's default end date: the requested period from today (the portal's day)."""
     import datetime as dt
 
-    return (dt.date.today() + dt.timedelta(days=int(req.get("requested_days") or 1))).isoformat()
+    from ckanext.sharing.workflow import clock
+
+    return (clock.today() + dt.timedelta(days=int(req.get("requested_days") or 1))).isoformat()
 
 
 def org_grants(id: str):

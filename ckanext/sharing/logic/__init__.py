@@ -1,0 +1,1 @@
+"""CKAN logic of ckanext-sharing: actions, auth functions, input schemas and the tier validators."""

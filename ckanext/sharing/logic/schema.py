@@ -11,7 +11,8 @@ from typing import Any, Callable
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, Schema
 
-from ckanext.sharing.model import GRANT_STATES, REQUEST_STATES
+from ckanext.sharing import config, values
+from ckanext.sharing.workflow.states import GRANT_STATES, REQUEST_STATES
 
 Validator = Callable[..., Any]
 Invalid = tk.Invalid
@@ -71,7 +72,7 @@ def _days(value: Any, context: Context) -> Any:
         days = int(str(value).strip())
     except (TypeError, ValueError):
         raise Invalid(tk._("Must be a whole number of days"))
-    top = int(tk.config.get("ckanext.sharing.max_grant_days") or 365)
+    top = config.max_grant_days()
     if days < 1 or days > top:
         raise Invalid(tk._("Must be between 1 and %d days") % top)
     return days
@@ -80,7 +81,7 @@ def _days(value: Any, context: Context) -> Any:
 def _default_days(key: Any, data: dict[Any, Any], errors: Any, context: Context) -> None:
     """Missing ``requested_days``: the configured default period."""
     if data.get(key) in (None, "", tk.missing):
-        data[key] = int(tk.config.get("ckanext.sharing.default_grant_days") or 90)
+        data[key] = config.default_grant_days()
 
 
 def _moment(value: Any, context: Context) -> Any:
@@ -89,25 +90,10 @@ def _moment(value: Any, context: Context) -> Any:
 
 
 def _parse_moment(value: Any, end_of_day: bool) -> dt.datetime:
-    day_time = dt.time(23, 59, 59) if end_of_day else dt.time(0, 0)
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, dt.date):
-        parsed = dt.datetime.combine(value, day_time, dt.timezone.utc)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                parsed = dt.datetime.combine(dt.date.fromisoformat(text), day_time, dt.timezone.utc)
-            else:
-                parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise Invalid(tk._("Must be an ISO date (YYYY-MM-DD) or date-time"))
-    else:
+    try:
+        return values.parse_moment(value, end_of_day)
+    except ValueError:
         raise Invalid(tk._("Must be an ISO date (YYYY-MM-DD) or date-time"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
 
 
 def _moment_start(value: Any, context: Context) -> Any:
@@ -125,14 +111,11 @@ def _one_of(values: tuple[str, ...]) -> Validator:
 
 
 def _bool(value: Any, context: Context) -> Any:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off", ""):
-        return False
-    raise Invalid(tk._("Must be true or false"))
+    """Yes/no input → bool; empty means no."""
+    parsed = values.parse_bool(value)
+    if parsed is None and str(value).strip():
+        raise Invalid(tk._("Must be true or false"))
+    return bool(parsed)
 
 
 def _page_limit(value: Any, context: Context) -> Any:
@@ -228,12 +211,3 @@ def sharing_audit_list_schema() -> Schema:
         "until": [_v("ignore_missing"), _v("ignore_empty"), _moment],
         **_paging(),
     }
-
-
-def sharing_validate(data_dict: dict[str, Any], schema: Schema, context: Context) -> dict[str, Any]:
-    """Validate ``data_dict``; raise ``ValidationError`` naming the bad fields."""
-    data, errors = tk.navl_validate(dict(data_dict or {}), schema, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    data.pop("__extras", None)
-    return data

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.sharing.workflow.states import GRANT_ACTIVE, REQUEST_PENDING
+
 
 def _uuid() -> str:
     return str(uuid.uuid4())
@@ -23,20 +25,6 @@ def _uuid() -> str:
 
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
-
-
-# States of SPEC §4.
-REQUEST_PENDING = "pending"
-REQUEST_APPROVED = "approved"
-REQUEST_REJECTED = "rejected"
-REQUEST_WITHDRAWN = "withdrawn"
-REQUEST_CANCELLED = "cancelled"
-REQUEST_STATES = (REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_WITHDRAWN, REQUEST_CANCELLED)
-
-GRANT_ACTIVE = "active"
-GRANT_EXPIRED = "expired"
-GRANT_REVOKED = "revoked"
-GRANT_STATES = (GRANT_ACTIVE, GRANT_EXPIRED, GRANT_REVOKED)
 
 
 class SharingAudit(tk.BaseModel):  # type: ignore[misc, valid-type]

@@ -1,0 +1,111 @@
+"""Who may do what in the workflow and the ledger: the only place these questions are answered.
+
+Access to *data* is :mod:`ckanext.sharing.access.policy`; this module answers the other role
+questions of SPEC §4–6: who decides a request (the owning organization's admins, or editors with
+``ckanext.sharing.approver_capacity = editor``, and sysadmins), who reads the ledger (sysadmins,
+the configured auditors, organization admins for their organization), who may attest
+de-identification (sysadmins and organization admins), who is a grantee of a grant.
+Every answer reads the database (SPEC §8).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ckan import model
+
+from ckanext.sharing import config
+from ckanext.sharing.access import facts
+
+ADMIN = "admin"
+EDITOR = "editor"
+
+
+def capacities(user: Optional[model.User]) -> dict[str, str]:
+    """``{organization id: capacity}`` of the user's active memberships (empty for anonymous)."""
+    return facts.user_capacities(user.id) if user is not None else {}
+
+
+def own_orgs(user: Optional[model.User]) -> list[str]:
+    """Organizations the user belongs to, in any capacity."""
+    return list(capacities(user))
+
+
+def decider_capacities() -> tuple[str, ...]:
+    """Capacities in the owning organization that may decide (``ckanext.sharing.approver_capacity``)."""
+    return (ADMIN, EDITOR) if config.approver_capacity() == EDITOR else (ADMIN,)
+
+
+def is_decider(user: Optional[model.User], owner_org: Optional[str]) -> bool:
+    """Sysadmins, and members of ``owner_org`` with a deciding capacity."""
+    if user is None:
+        return False
+    if user.sysadmin:
+        return True
+    return bool(owner_org) and capacities(user).get(owner_org or "") in decider_capacities()
+
+
+def decided_orgs(user: Optional[model.User]) -> list[str]:
+    """Organizations whose requests ``user`` decides (sysadmins decide all: not listed here)."""
+    allowed = decider_capacities()
+    return [org for org, cap in capacities(user).items() if cap in allowed]
+
+
+def deciders_of(owner_org: Optional[str]) -> list[model.User]:
+    """The users who decide requests of ``owner_org``; the sysadmins when the organization has none."""
+    users: list[model.User] = []
+    if owner_org:
+        users = (
+            model.Session.query(model.User)
+            .join(model.Member, model.Member.table_id == model.User.id)
+            .filter(model.Member.group_id == owner_org, model.Member.table_name == "user")
+            .filter(model.Member.state == "active", model.Member.capacity.in_(decider_capacities()))
+            .filter(model.User.state == "active")
+            .all()
+        )
+    if not users:
+        users = model.Session.query(model.User).filter_by(sysadmin=True, state="active").all()
+    return users
+
+
+def admin_orgs(user: Optional[model.User]) -> set[str]:
+    """Organizations the user administers."""
+    return {org for org, cap in capacities(user).items() if cap == ADMIN}
+
+
+def ledger_scope(user: Optional[model.User]) -> Optional[set[str]]:
+    """Which ledger rows the user reads: ``None`` = all (sysadmins), else the organizations whose rows
+    (their own admins, SPEC §5); an empty set = none."""
+    if user is None:
+        return set()
+    if user.sysadmin:
+        return None
+    return admin_orgs(user)
+
+
+def may_read_ledger(user: Optional[model.User], organization_id: Optional[str] = None) -> bool:
+    """May the user read the ledger (of one organization, or at all)?"""
+    scope = ledger_scope(user)
+    if scope is None:
+        return True
+    if organization_id:
+        return organization_id in scope
+    return bool(scope)
+
+
+def may_attest(user: Optional[model.User], owner_org: Optional[str]) -> bool:
+    """Sysadmins and admins of the owning organization may attest de-identification (SPEC §6)."""
+    if user is None:
+        return False
+    if user.sysadmin:
+        return True
+    org = model.Group.get(owner_org) if owner_org else None
+    return org is not None and org.id in admin_orgs(user)
+
+
+def is_grantee(user: Optional[model.User], grant: Any, requester_id: Optional[str] = None) -> bool:
+    """The grant is to the user, to one of the user's organizations, or the user asked for it."""
+    if user is None or grant is None:
+        return False
+    if grant.user_id == user.id or requester_id == user.id:
+        return True
+    return grant.organization_id is not None and grant.organization_id in capacities(user)

@@ -1,0 +1,422 @@
+"""Validators of the government resource catalogue (SPEC §6), registered by name by the
+``sharing_catalogue`` plugin, so another schema can say ``validators: ... sharing_uscc`` without importing us.
+Cross-field checks read the flattened ``data`` (raw values: navl runs fields in key order,
+not schema order) and always report under the field names the user sees.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any, Callable, Iterable, Optional
+
+import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from ckan import model
+from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
+from ckan.logic.validators import email_pattern
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+from stdnum import exceptions as stdnum_exc
+from stdnum.cn import ric, uscc
+
+from ckanext.sharing import values
+from ckanext.sharing.access import facts, policy, roles, tiers
+from ckanext.sharing.catalogue import naming
+
+Validator = Callable[..., Any]
+
+__all__ = [
+    "sharing_boolean",
+    "sharing_boolean_output",
+    "sharing_upper",
+    "sharing_iso_date",
+    "sharing_phone",
+    "sharing_email",
+    "sharing_item_length",
+    "sharing_uscc",
+    "sharing_uscc_unique",
+    "sharing_resident_id",
+    "sharing_share_method_required",
+    "sharing_res_code",
+    "sharing_res_code_unique",
+    "sharing_related_res_codes",
+    "sharing_item_name",
+    "sharing_drop_empty_data_items",
+    "sharing_data_items_required",
+    "sharing_contains_personal_info",
+    "sharing_deidentified",
+    "sharing_dataset_name",
+]
+
+# Format categories whose resources are structured and must list their data items (信息项).
+STRUCTURED_FORMATS = frozenset({"电子表格", "数据库"})
+
+# <分类码>/<顺序码>: class 1–3, 项 (2 digits), 目 (3 digits), optional 细目 (digits), '/', sequence.
+RES_CODE_RE = re.compile(r"^(?P<cls>[1-3])(?P<item>\d{2})(?P<sub>\d{3})(?P<detail>\d{0,6})/(?P<seq>\d{1,12})$")
+MOBILE_RE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^(?:\(?0\d{2,3}\)?[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
+SERVICE_RE = re.compile(r"^(?:[48]00-?\d{3}-?\d{4}|12\d{3})$")
+ITEM_LENGTH_RE = re.compile(r"^\d{1,6}(?:[.,]\d{1,3})?$")
+ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _empty(value: Any) -> bool:
+    return value is missing or values.is_empty(value)
+
+
+def _truthy(value: Any) -> bool:
+    return not _empty(value) and values.truthy(value)
+
+
+def _tier_in(data: FlattenDataDict) -> Optional[str]:
+    return tiers.parse_tier(data.get(("sharing_tier",)))
+
+
+def _current_package_id(data: FlattenDataDict, context: Context) -> Optional[str]:
+    """The id of the dataset being updated (None on create)."""
+    pkg = context.get("package")
+    if pkg is not None and getattr(pkg, "id", None):
+        return pkg.id
+    ref = data.get(("id",))
+    if _empty(ref):
+        return None
+    found = model.Package.get(ref)
+    return found.id if found is not None else None
+
+
+def _row_blank(row: dict[str, Any]) -> bool:
+    """A data-item row with nothing filled in (the form's spare row): yes/no 'no' counts as empty."""
+    return all(_empty(v) or (k == "item_personal" and not _truthy(v)) for k, v in row.items())
+
+
+def _item_rows(
+    data: FlattenDataDict, field: str = "data_items", blank: bool = False
+) -> dict[int, dict[str, Any]]:
+    """The data-item rows of the flattened data, by index (blank rows only when asked)."""
+    rows: dict[int, dict[str, Any]] = {}
+    for key, value in data.items():
+        if len(key) == 3 and key[0] == field and isinstance(key[1], int):
+            rows.setdefault(key[1], {})[key[2]] = value
+    return {i: r for i, r in rows.items() if blank or not _row_blank(r)}
+
+
+# --- generic values ---------------------------------------------------------------------------
+
+
+def sharing_boolean(value: Any, context: Context) -> bool:
+    """Yes/no input (bool, 'true'/'false', '是'/'否', 'on') → bool; empty means no."""
+    if _empty(value):
+        return False
+    parsed = values.parse_bool(value)
+    if parsed is None:
+        raise Invalid(tk._("Expected yes or no (true/false)"))
+    return parsed
+
+
+def sharing_boolean_output(value: Any, context: Context) -> bool:
+    """Stored yes/no (extras keep strings) → bool in API output."""
+    return _truthy(value)
+
+
+def sharing_upper(value: Any, context: Context) -> Any:
+    """Upper-case a code (data item types are single capital letters)."""
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def sharing_iso_date(value: Any, context: Context) -> Any:
+    """A real calendar date written YYYY-MM-DD (kept as that string)."""
+    if _empty(value):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    if "T" in text or " " in text:
+        text = re.split(r"[T ]", text, maxsplit=1)[0]
+    if not ISO_DATE_RE.match(text):
+        raise Invalid(tk._("Date must be written YYYY-MM-DD"))
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise Invalid(tk._("Not a real date: %s") % text)
+
+
+def sharing_phone(value: Any, context: Context) -> Any:
+    """A mainland phone number: mobile, landline with area code/extension, 400/800 or 12xxx hotline."""
+    if _empty(value):
+        return value
+    text = str(value).strip()
+    compact = re.sub(r"[\s]", "", text)
+    if MOBILE_RE.match(compact) or LANDLINE_RE.match(compact) or SERVICE_RE.match(compact):
+        return text
+    raise Invalid(tk._("Not a valid phone number (mobile, or area code and number, e.g. 0591-12345678)"))
+
+
+def sharing_email(value: Any, context: Context) -> Any:
+    """An e-mail address with a dotted domain (CKAN's pattern plus a top-level domain)."""
+    if _empty(value):
+        return value
+    text = str(value).strip()
+    domain = text.rpartition("@")[2]
+    if len(text) > 254 or not email_pattern.match(text) or "." not in domain:
+        raise Invalid(tk._("Not a valid e-mail address"))
+    return text
+
+
+def sharing_item_length(value: Any, context: Context) -> Any:
+    """A data item length: digits, optionally with decimals ('18', '10,2')."""
+    if _empty(value):
+        return value
+    text = str(value).strip()
+    if not ITEM_LENGTH_RE.match(text):
+        raise Invalid(tk._("Length must be a number, optionally with decimals (e.g. 18 or 10,2)"))
+    return text
+
+
+# --- identifiers through python-stdnum -------------------------------------------------------
+
+
+def sharing_uscc(value: Any, context: Context) -> Any:
+    """统一社会信用代码 (GB 32100): 18 characters with a valid check digit (stdnum.cn.uscc)."""
+    if _empty(value):
+        return value
+    try:
+        return uscc.validate(str(value))
+    except stdnum_exc.InvalidChecksum:
+        raise Invalid(tk._("Unified social credit code: the check digit is wrong"))
+    except stdnum_exc.InvalidLength:
+        raise Invalid(tk._("Unified social credit code must have 18 characters"))
+    except stdnum_exc.ValidationError:
+        raise Invalid(tk._("Not a valid unified social credit code"))
+
+
+def sharing_uscc_unique(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """One organization per unified social credit code; the error names the one that has it."""
+    value = data.get(key)
+    if _empty(value) or errors.get(key):
+        return
+    code = str(value).strip().upper()
+    query = model.Session.query(model.Group).filter(
+        model.Group.extras["uscc"].astext == code, model.Group.state != model.State.DELETED
+    )
+    group = context.get("group")
+    own_id = getattr(group, "id", None) or (None if _empty(data.get(("id",))) else data.get(("id",)))
+    if own_id:
+        query = query.filter(model.Group.id != own_id, model.Group.name != own_id)
+    other = query.first()
+    if other is not None:
+        errors[key].append(
+            tk._("Unified social credit code %s is already used by organization \"%s\" (%s)")
+            % (code, other.title or other.name, other.name)
+        )
+
+
+def sharing_resident_id(value: Any, context: Context) -> Any:
+    """Resident ID number (GB 11643): 18 characters, real birth date and place, check digit (stdnum.cn.ric)."""
+    if _empty(value):
+        return value
+    try:
+        return ric.validate(str(value))
+    except stdnum_exc.InvalidChecksum:
+        raise Invalid(tk._("Resident ID number: the check digit is wrong"))
+    except stdnum_exc.InvalidLength:
+        raise Invalid(tk._("Resident ID number must have 18 characters"))
+    except stdnum_exc.ValidationError:
+        raise Invalid(tk._("Not a valid resident ID number"))
+
+
+def sharing_share_method_required(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """共享方式: a shared resource (open or on request) says how it is shared, at least one method."""
+    if _tier_in(data) in (policy.OPEN, policy.CONDITIONAL) and not _as_list(data.get(key)):
+        errors[key].append(tk._("Choose at least one sharing method"))
+        raise StopOnError
+
+
+# --- catalogue codes --------------------------------------------------------------------------
+
+
+def sharing_res_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """信息资源代码: ``<class><项><目>[细目]/<顺序码>``, class digit equal to ``res_class``."""
+    value = data.get(key)
+    if _empty(value):
+        return
+    code = str(value).strip()
+    match = RES_CODE_RE.match(code)
+    if not match:
+        errors[key].append(
+            tk._(
+                "Resource code must be <classification code>/<sequence code>: class digit 1-3, "
+                "2-digit category, 3-digit sub-category, optional detail digits, '/', digits "
+                "(e.g. 101001001/000001)"
+            )
+        )
+        raise StopOnError
+    res_class = data.get(("res_class",))
+    if not _empty(res_class) and str(res_class).strip() != match.group("cls"):
+        errors[key].append(
+            tk._("The first digit of the resource code (%s) must equal the resource class (%s)")
+            % (match.group("cls"), str(res_class).strip())
+        )
+        raise StopOnError
+    data[key] = code
+
+
+def _datasets_with_codes(codes: Iterable[str], exclude_id: Optional[str] = None) -> dict[str, model.Package]:
+    """Live datasets (not deleted) whose ``res_code`` is one of ``codes``."""
+    codes = [c for c in codes if c]
+    if not codes:
+        return {}
+    query = model.Session.query(model.Package).filter(
+        model.Package.extras["res_code"].astext.in_(codes), model.Package.state != model.State.DELETED
+    )
+    if exclude_id:
+        query = query.filter(model.Package.id != exclude_id)
+    return {pkg.extras.get("res_code"): pkg for pkg in query}
+
+
+def sharing_res_code_unique(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """No other live dataset has this resource code; the error names the one that has it."""
+    value = data.get(key)
+    if _empty(value) or errors.get(key):
+        return
+    code = str(value).strip()
+    # Serialise writers of the same code until their transaction ends (commit or rollback), so two
+    # simultaneous creates cannot both pass the check (works across web and worker processes).
+    model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "sharing_res_code:" + code})
+    found = _datasets_with_codes([code], _current_package_id(data, context)).get(code)
+    if found is not None:
+        errors[key].append(
+            tk._("Resource code %s is already used by dataset \"%s\" (%s)") % (code, found.title or found.name, found.name)
+        )
+
+
+def _as_list(value: Any) -> list[str]:
+    if _empty(value):
+        return []
+    if isinstance(value, (list, tuple)):
+        items = value
+    else:
+        text = str(value).strip()
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except ValueError:
+                items = [text]
+        else:
+            items = re.split(r"[\s,;，；、]+", text)
+    return [str(i).strip() for i in items if not _empty(i)]
+
+
+def sharing_related_res_codes(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """关联资源代码: each is a well-formed resource code of an existing catalogue record."""
+    codes = list(dict.fromkeys(_as_list(data.get(key))))
+    if not codes:
+        data[key] = missing
+        return
+    malformed = [c for c in codes if not RES_CODE_RE.match(c)]
+    if malformed:
+        errors[key].append(tk._("Not a resource code: %s") % ", ".join(malformed))
+        raise StopOnError
+    known = _datasets_with_codes(codes)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        errors[key].append(tk._("No catalogue resource has the code: %s") % ", ".join(unknown))
+        raise StopOnError
+    data[key] = codes
+
+
+# --- data items and personal information -------------------------------------------------------
+
+
+def sharing_item_name(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """A data item needs its name, except in a row left entirely blank (dropped afterwards)."""
+    if not _empty(data.get(key)):
+        return
+    row = _item_rows(data, key[0], blank=True).get(key[1], {})
+    if not _row_blank(row):
+        errors[key].append(tk._("Missing value"))
+    raise StopOnError
+
+
+def sharing_drop_empty_data_items(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """Schema ``after_validators``: drop the blank data-item rows the form submits, errors included."""
+    for index, row in _item_rows(data, blank=True).items():
+        if _row_blank(row):
+            for sub in list(row):
+                data.pop(("data_items", index, sub), None)
+                errors.pop(("data_items", index, sub), None)
+
+
+def sharing_data_items_required(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """Structured resources (spreadsheets, databases) must describe at least one data item."""
+    value = data.get(key)
+    if _empty(value) or str(value).strip() not in STRUCTURED_FORMATS:
+        return
+    rows = _item_rows(data)
+    if not rows:
+        errors.setdefault(("data_items",), []).append(
+            tk._("At least one data item is required for the format category %s") % str(value).strip()
+        )
+
+
+def sharing_contains_personal_info(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """涉及个人信息: true when declared or when any data item is personal; then ``open`` needs ``deidentified``."""
+    derived = _truthy(data.get(key)) or any(_truthy(r.get("item_personal")) for r in _item_rows(data).values())
+    data[key] = derived
+    if derived and _tier_in(data) == policy.OPEN and not _truthy(data.get(("deidentified",))):
+        message = tk._(
+            "The resource contains personal information: it can be Open only when de-identification is attested"
+        )
+        errors[key].append(message)
+        errors.setdefault(("sharing_tier",), []).append(message)
+
+
+def sharing_deidentified(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """已脱敏: attesting it (no → yes) is for sysadmins and organization admins; the action audits it."""
+    try:
+        attested = sharing_boolean(data.get(key), context)
+    except Invalid as exc:
+        errors[key].append(exc.error)
+        raise StopOnError
+    data[key] = attested
+    if not attested:
+        return
+    pkg_id = _current_package_id(data, context)
+    pkg = model.Package.get(pkg_id) if pkg_id else None
+    if pkg is not None and _truthy(pkg.extras.get("deidentified")):
+        return  # attested before: nothing new
+    owner_org = data.get(("owner_org",))
+    owner_org = None if _empty(owner_org) else str(owner_org)
+    user = facts.user_from_context(context)
+    if not roles.may_attest(user, owner_org):
+        errors[key].append(tk._("Only a sysadmin or an admin of the organization can attest de-identification"))
+        raise StopOnError
+    # The ledger row is the action's side effect, written with the change (catalogue.actions).
+
+
+def sharing_dataset_name(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """Empty URL name → a readable one from the title (pinyin) or resource code, unique; kept on update."""
+    if not _empty(data.get(key)):
+        return
+    pkg_id = _current_package_id(data, context)
+    if pkg_id:
+        pkg = model.Package.get(pkg_id)
+        if pkg is not None and pkg.name:
+            data[key] = pkg.name
+            return
+    data[key] = naming.unique_name(
+        naming.slug(data.get(("title",)), data.get(("res_code",))), exclude_id=pkg_id
+    )

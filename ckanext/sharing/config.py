@@ -1,0 +1,89 @@
+"""Typed readers of every ``ckanext.sharing.*`` option (SPEC §7).
+
+One function per option, as DataShades' ckanext-files does: the defaults live only in
+``config_declaration.yaml`` (CKAN fills them in), these functions only give each value its type.
+Nothing else in the extension reads ``ckanext.sharing.*`` keys.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from typing import Any
+
+import yaml
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.sharing import values
+
+_PREFIX = "ckanext.sharing."
+
+
+@functools.lru_cache(maxsize=1)
+def _declared_defaults() -> dict[str, Any]:
+    """The defaults of ``config_declaration.yaml``, for code that runs before (or without) the plugin
+    has registered its declarations with CKAN, e.g. a scan called from a script."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config_declaration.yaml")
+    with open(path, encoding="utf-8") as handle:
+        groups = yaml.safe_load(handle)["groups"]
+    return {o["key"]: o.get("default") for g in groups for o in g["options"]}
+
+
+def _get(name: str) -> Any:
+    key = _PREFIX + name
+    value = tk.config.get(key)
+    return _declared_defaults().get(key) if value is None else value
+
+
+def _int(name: str) -> int:
+    return int(_get(name))
+
+
+def _dates(name: str) -> frozenset[dt.date]:
+    return frozenset(dt.date.fromisoformat(v) for v in values.split_list(_get(name)))
+
+
+def approver_capacity() -> str:
+    """Lowest capacity in the owning organization that decides requests: ``admin`` or ``editor``."""
+    return str(_get("approver_capacity"))
+
+
+def reply_working_days() -> int:
+    """Working days a department has to answer a request (SPEC §4)."""
+    return _int("reply_working_days")
+
+
+def holidays() -> frozenset[dt.date]:
+    """Public holidays skipped when counting working days."""
+    return _dates("holidays")
+
+
+def extra_workdays() -> frozenset[dt.date]:
+    """Weekend dates that are working days (调休)."""
+    return _dates("extra_workdays")
+
+
+def default_grant_days() -> int:
+    """Grant period offered by default in the request form."""
+    return _int("default_grant_days")
+
+
+def max_grant_days() -> int:
+    """Longest period a request may ask for and a grant may last."""
+    return _int("max_grant_days")
+
+
+def audit_member_access() -> bool:
+    """Also audit data access by members of the owning organization."""
+    return tk.asbool(_get("audit_member_access"))
+
+
+def pi_scan_max_bytes() -> int:
+    """Personal-information guard: most bytes of one file scanned."""
+    return _int("pi_scan_max_bytes")
+
+
+def pi_scan_max_rows() -> int:
+    """Personal-information guard: most data rows of one file scanned."""
+    return _int("pi_scan_max_rows")

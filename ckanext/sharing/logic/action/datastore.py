@@ -1,0 +1,68 @@
+"""DataStore actions chained so that every read of a conditional table by a grantee is one ledger row
+(SPEC §5). Registered only when the ``datastore`` plugin is loaded (``datastore_search_sql`` only when
+SQL search is enabled)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from ckanext.sharing.ledger import data_access
+
+Action = Callable[[Context, DataDict], Any]
+
+
+# The actions this module registers.
+__all__ = [
+    "datastore_search",
+    "datastore_info",
+    "datastore_search_sql",
+]
+
+
+def available() -> bool:
+    """Chains onto DataStore actions exist only where the datastore plugin provides them."""
+    return p.plugin_loaded("datastore")
+
+
+def sql_available() -> bool:
+    """``datastore_search_sql`` exists only when SQL search is enabled."""
+    return available() and tk.asbool(tk.config.get("ckan.datastore.sqlsearch.enabled"))
+
+
+@tk.side_effect_free
+@tk.chained_action
+def datastore_search(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    result = next_action(context, data_dict)
+    data_access.record_resources(context, [data_dict.get("resource_id") or ""], "datastore_search")
+    return result
+
+
+def _direct_api_call(action_name: str) -> bool:
+    """Is this action the API call the client made (not one a page makes while rendering)?"""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.endpoint == "api.action" and \
+        (request.view_args or {}).get("logic_function") == action_name
+
+
+@tk.side_effect_free
+@tk.chained_action
+def datastore_info(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    result = next_action(context, data_dict)
+    # the table's fields and size: audited when a client asks for them; a resource view page asks while
+    # rendering, and that page is itself the audited access (one use, one row)
+    if _direct_api_call("datastore_info"):
+        data_access.record_resources(context, [data_dict.get("id") or data_dict.get("resource_id") or ""], "datastore_info")
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def datastore_search_sql(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    result = next_action(context, data_dict)
+    data_access.record_resources(context, list(context.get("table_names") or []), "datastore_search_sql")
+    return result
+AVAILABLE_IF = {"datastore_search_sql": sql_available}

@@ -1,0 +1,82 @@
+"""The ledger's action (SPEC §5): ``sharing_audit_list`` for those :mod:`roles` lets read it."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.logic import validate
+from ckan.types import Context, DataDict
+
+from ckanext.sharing.access import facts, roles
+from ckanext.sharing.logic import schema
+from ckanext.sharing.model import SharingAudit
+
+
+# The actions this module registers.
+__all__ = [
+    "sharing_audit_list",
+]
+
+
+def available() -> bool:
+    """The ledger's actions are always there."""
+    return True
+
+
+@tk.side_effect_free
+@validate(schema.sharing_audit_list_schema)
+def sharing_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Rows of the audit ledger, newest first: sysadmins see all, organization admins their organization's.
+
+    :param package_id: only rows about this dataset (optional)
+    :type package_id: string
+    :param organization_id: only rows of this organization (optional; required scope for non-sysadmins)
+    :type organization_id: string
+    :param actor_id: only rows by this user (id or name, optional)
+    :type actor_id: string
+    :param action: only this event, e.g. ``request_create``, ``data_access``, ``tier_change`` (optional)
+    :type action: string
+    :param since: rows at or after this ISO date/date-time (optional)
+    :type since: string
+    :param until: rows at or before this ISO date/date-time (optional)
+    :type until: string
+    :param limit: page size, 1 … 1000 (default 100)
+    :type limit: int
+    :param offset: rows to skip (default 0)
+    :type offset: int
+    :returns: ``{"count": total, "results": [row, …]}``
+    :rtype: dictionary
+    """
+    data = data_dict
+    tk.check_access("sharing_audit_list", context, data)
+    scope = roles.ledger_scope(facts.user_from_context(context))
+    query = model.Session.query(SharingAudit)
+    if scope is not None:
+        query = query.filter(SharingAudit.organization_id.in_(scope))
+    if data.get("package_id"):
+        query = query.filter(SharingAudit.package_id == facts.package_id_of(data["package_id"]))
+    if data.get("organization_id"):
+        query = query.filter(SharingAudit.organization_id == facts.group_id_of(data["organization_id"]))
+    if data.get("actor_id"):
+        query = query.filter(SharingAudit.actor_id == facts.user_id_of(data["actor_id"]))
+    if data.get("action"):
+        query = query.filter(SharingAudit.action == data["action"])
+    if data.get("since"):
+        query = query.filter(SharingAudit.created >= data["since"])
+    if data.get("until"):
+        query = query.filter(SharingAudit.created <= data["until"])
+    count = query.count()
+    rows = query.order_by(SharingAudit.id.desc()).offset(data.get("offset", 0)).limit(data.get("limit", 100)).all()
+    return {
+        "count": count,
+        "results": [
+            {
+                "id": r.id, "created": r.created.isoformat(), "actor_id": r.actor_id, "actor_name": r.actor_name,
+                "action": r.action, "package_id": r.package_id, "resource_id": r.resource_id,
+                "organization_id": r.organization_id, "request_id": r.request_id, "grant_id": r.grant_id,
+                "detail": r.detail, "prev_hash": r.prev_hash, "hash": r.hash,
+            }
+            for r in rows
+        ],
+    }

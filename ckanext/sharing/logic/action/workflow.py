@@ -1,0 +1,303 @@
+"""The ``sharing_*`` actions of the request → decision → grant workflow (SPEC §4).
+
+Each validates its input with CKAN's ``validate`` decorator and a schema of :mod:`..schema`, loads the
+row by its own id (kept in the context, so the auth function does not load it again), checks access
+with the ``sharing_*`` auth function, and delegates the transition to :mod:`ckanext.sharing.workflow`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.logic import validate
+from ckan.types import Context, DataDict
+
+from ckanext.sharing.access import facts, masking
+from ckanext.sharing.logic import schema
+from ckanext.sharing.logic.auth.workflow import GRANT_KEY, REQUEST_KEY
+from ckanext.sharing.model import SharingGrant, SharingRequest
+from ckanext.sharing.workflow import dictize, queries, transitions
+
+
+
+def available() -> bool:
+    """The workflow's own actions are always there."""
+    return True
+
+
+def page(query: Any, data: DataDict, to_dicts: Callable[[list[Any]], list[dict[str, Any]]]) -> dict[str, Any]:
+    """``{"count", "results"}`` of one page (``offset``/``limit`` from the validated input)."""
+    count = query.order_by(None).count()
+    rows = query.offset(data.get("offset", 0)).limit(data.get("limit", 50)).all()
+    return {"count": count, "results": to_dicts(rows)}
+
+
+def _user(context: Context) -> model.User:
+    """The acting user; the workflow has no anonymous actor."""
+    user = facts.user_from_context(context)
+    if user is None:  # the auth functions refuse anonymous callers first; this is a second fence
+        raise tk.NotAuthorized(tk._("You must be logged in"))
+    return user
+
+
+def _load_request(context: Context, request_id: str) -> SharingRequest:
+    """The request by its own id, kept in the context for the auth function (loaded once)."""
+    req = model.Session.get(SharingRequest, request_id)
+    if req is None:
+        raise tk.ObjectNotFound(tk._("Access request not found"))
+    context[REQUEST_KEY] = req  # type: ignore[literal-required]
+    return req
+
+
+def _load_grant(context: Context, grant_id: str) -> SharingGrant:
+    """The grant by its own id, kept in the context for the auth function (loaded once)."""
+    grant = model.Session.get(SharingGrant, grant_id)
+    if grant is None:
+        raise tk.ObjectNotFound(tk._("Grant not found"))
+    context[GRANT_KEY] = grant  # type: ignore[literal-required]
+    return grant
+
+
+@validate(schema.sharing_request_create_schema)
+def sharing_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ask the owning department for the data of a conditional dataset.
+
+    Refused for open datasets ("already open"), not_shared datasets ("cannot be requested"), a
+    requester who already has access, and a second pending request by the same requester for the
+    same dataset. The reply is due ``ckanext.sharing.reply_working_days`` working days later;
+    the deciders are e-mailed from a background job.
+
+    :param package_id: id or name of the dataset
+    :type package_id: string
+    :param resource_ids: resources asked for (optional; empty or missing = the whole dataset)
+    :type resource_ids: list of strings
+    :param purpose: what the data will be used for (用途)
+    :type purpose: string
+    :param use_scenario: the application scenario (应用场景)
+    :type use_scenario: string
+    :param requested_days: length of the access asked for, 1 … ``ckanext.sharing.max_grant_days``
+        (default ``ckanext.sharing.default_grant_days``)
+    :type requested_days: int
+    :param organization_id: ask on behalf of your own organization (optional); a grant then covers
+        all its members
+    :type organization_id: string
+    :returns: the request
+    :rtype: dictionary
+    """
+    tk.check_access("sharing_request_create", context, data_dict)
+    data = data_dict
+    req = transitions.create_request(_user(context), data)
+    return dictize.request_dicts([req])[0]
+
+
+@tk.side_effect_free
+@validate(schema.sharing_id_schema)
+def sharing_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One access request: visible to its requester and to the deciders of the owning organization.
+
+    :param id: the request id
+    :type id: string
+    :rtype: dictionary
+    """
+    data = data_dict
+    req = _load_request(context, data["id"])
+    tk.check_access("sharing_request_show", context, data)
+    return dictize.request_dicts([req])[0]
+
+
+@tk.side_effect_free
+@validate(schema.sharing_request_list_schema)
+def sharing_request_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Access requests the caller may see: their own, and those of organizations they decide for.
+
+    Pending requests come first, the most overdue first (``overdue`` flags a passed ``due_date``).
+
+    :param package_id: only requests for this dataset (optional)
+    :type package_id: string
+    :param organization_id: only requests to this owning organization (optional; deciders of it only)
+    :type organization_id: string
+    :param state: ``pending``, ``approved``, ``rejected``, ``withdrawn`` or ``cancelled`` (optional)
+    :type state: string
+    :param mine: only the caller's own requests (optional, default false)
+    :type mine: bool
+    :param limit: page size, 1 … 1000 (default 50)
+    :type limit: int
+    :param offset: rows to skip (default 0)
+    :type offset: int
+    :returns: ``{"count": total, "results": [request, …]}``
+    :rtype: dictionary
+    """
+    data = data_dict
+    tk.check_access("sharing_request_list", context, data)
+    query = queries.visible_requests(
+        _user(context), package_id=data.get("package_id"), organization_id=data.get("organization_id"),
+        state=data.get("state"), mine=bool(data.get("mine")),
+    )
+    return page(query, data, dictize.request_dicts)
+
+
+@validate(schema.sharing_request_approve_schema)
+def sharing_request_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Approve a pending request (deciders of the owning organization only): creates one grant.
+
+    Two deciders acting at once end in exactly one decision: the request row is locked
+    (``SELECT … FOR UPDATE``) and the database allows one grant per request.
+
+    :param id: the request id
+    :type id: string
+    :param expires: end of access, ISO date or date-time (optional; default and maximum: the
+        requested period from now)
+    :type expires: string
+    :param resource_ids: narrow the grant to these of the requested resources (optional)
+    :type resource_ids: list of strings
+    :param reason: a note for the requester (optional)
+    :type reason: string
+    :returns: the grant
+    :rtype: dictionary
+    """
+    data = data_dict
+    _load_request(context, data["id"])
+    tk.check_access("sharing_request_approve", context, data)
+    grant = transitions.approve(
+        _user(context), data["id"], data.get("expires"), data.get("resource_ids"), data.get("reason")
+    )
+    return dictize.grant_dicts([grant])[0]
+
+
+@validate(schema.sharing_reason_schema)
+def sharing_request_reject(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Reject a pending request, with a reason (deciders of the owning organization only).
+
+    :param id: the request id
+    :type id: string
+    :param reason: why (sent to the requester)
+    :type reason: string
+    :rtype: dictionary
+    """
+    data = data_dict
+    _load_request(context, data["id"])
+    tk.check_access("sharing_request_reject", context, data)
+    req = transitions.reject(_user(context), data["id"], data["reason"])
+    return dictize.request_dicts([req])[0]
+
+
+@validate(schema.sharing_withdraw_schema)
+def sharing_request_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Withdraw your own pending request (the requester only).
+
+    :param id: the request id
+    :type id: string
+    :param reason: optional note
+    :type reason: string
+    :rtype: dictionary
+    """
+    data = data_dict
+    _load_request(context, data["id"])
+    tk.check_access("sharing_request_withdraw", context, data)
+    req = transitions.withdraw(_user(context), data["id"], data.get("reason"))
+    return dictize.request_dicts([req])[0]
+
+
+@tk.side_effect_free
+@validate(schema.sharing_grant_list_schema)
+def sharing_grant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Grants the caller may see: to them or their organizations, and those of organizations they decide for.
+
+    ``effective_state`` is ``expired`` as soon as ``expires`` has passed, even before the expiry job runs.
+
+    :param package_id: only grants on this dataset (optional)
+    :type package_id: string
+    :param organization_id: only grants on datasets of this owning organization (optional; its deciders only)
+    :type organization_id: string
+    :param state: ``active``, ``expired`` or ``revoked`` (optional)
+    :type state: string
+    :param mine: only grants to the caller or the caller's organizations (optional)
+    :type mine: bool
+    :param limit: page size, 1 … 1000 (default 50)
+    :type limit: int
+    :param offset: rows to skip (default 0)
+    :type offset: int
+    :returns: ``{"count": total, "results": [grant, …]}``
+    :rtype: dictionary
+    """
+    data = data_dict
+    tk.check_access("sharing_grant_list", context, data)
+    query = queries.visible_grants(
+        _user(context), package_id=data.get("package_id"), organization_id=data.get("organization_id"),
+        state=data.get("state"), mine=bool(data.get("mine")),
+    )
+    return page(query, data, dictize.grant_dicts)
+
+
+@tk.side_effect_free
+@validate(schema.sharing_id_schema)
+def sharing_grant_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One grant: visible to the grantee (user or organization member), the requester and the deciders.
+
+    :param id: the grant id
+    :type id: string
+    :rtype: dictionary
+    """
+    data = data_dict
+    grant = _load_grant(context, data["id"])
+    tk.check_access("sharing_grant_show", context, data)
+    return dictize.grant_dicts([grant])[0]
+
+
+@validate(schema.sharing_reason_schema)
+def sharing_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Revoke an active grant at once, with a reason (deciders of the owning organization only).
+
+    :param id: the grant id
+    :type id: string
+    :param reason: why (sent to the grantee)
+    :type reason: string
+    :rtype: dictionary
+    """
+    data = data_dict
+    _load_grant(context, data["id"])
+    tk.check_access("sharing_grant_revoke", context, data)
+    grant = transitions.revoke(_user(context), data["id"], data["reason"])
+    return dictize.grant_dicts([grant])[0]
+
+
+@tk.side_effect_free
+@validate(schema.sharing_access_check_schema)
+def sharing_access_check(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """May the caller get the data of a dataset (or of one resource), and why.
+
+    ``reason`` is ``open``, ``member``, ``collaborator``, ``sysadmin``, ``grant:<id>``, or the refusal:
+    ``conditional`` (ask for access), ``grant_expired``, ``grant_scope`` (a grant covers other resources).
+
+    :param package_id: id or name of the dataset
+    :type package_id: string
+    :param resource_id: one resource (optional; default: all the data of the dataset)
+    :type resource_id: string
+    :returns: ``{"allowed": bool, "access": "full"|"metadata", "reason": str, "request_url": str}``
+    :rtype: dictionary
+    """
+    data = data_dict
+    pkg = model.Package.get(data["package_id"])
+    if pkg is None or pkg.state != "active":
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    tk.check_access("sharing_access_check", context, {"package_id": pkg.id})
+    resource_id = data.get("resource_id")
+    if resource_id:
+        res = model.Resource.get(resource_id)
+        if res is None or res.package_id != pkg.id or res.state != "active":
+            raise tk.ValidationError({"resource_id": [tk._("Not a resource of this dataset")]})
+        resource_id = res.id
+    decision = facts.decide_for_package(context, pkg, resource_id)
+    return {
+        "package_id": pkg.id,
+        "resource_id": resource_id,
+        "allowed": decision.full,
+        "access": decision.access.value,
+        "reason": decision.reason,
+        "request_url": masking.request_url(pkg.id),
+    }
+
+
+# What this module registers: every sharing_* function defined above.
+__all__ = sorted(n for n in list(globals()) if n.startswith("sharing_") and callable(globals()[n]))

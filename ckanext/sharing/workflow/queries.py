@@ -1,0 +1,104 @@
+"""Read-only queries of the workflow: what a user may see, what is pending, what needs a reminder."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import sqlalchemy as sa
+
+from ckan import model
+
+from ckanext.sharing.access import facts, roles
+from ckanext.sharing.model import SharingGrant, SharingRequest
+from ckanext.sharing.workflow import clock
+from ckanext.sharing.workflow.states import GRANT_ACTIVE, REMINDER_DAYS, REQUEST_PENDING
+
+
+def package_org(package_id: str, fallback: Optional[str] = None) -> Optional[str]:
+    """The dataset's current owner organization (a moved dataset is decided by its new owner)."""
+    pkg = model.Package.get(package_id)
+    return pkg.owner_org if pkg is not None else fallback
+
+
+def pending_exists(user_id: str, package_id: str) -> bool:
+    """Has this user a pending request for this dataset?"""
+    return model.Session.query(
+        model.Session.query(SharingRequest.id)
+        .filter_by(requester_id=user_id, package_id=package_id, state=REQUEST_PENDING)
+        .exists()
+    ).scalar()
+
+
+def grants_to_remind(now: Optional[dt.datetime] = None) -> list[str]:
+    """Active grants ending within 7 days whose grantee has not been reminded yet."""
+    now = now or clock.now()
+    return [
+        gid for (gid,) in model.Session.query(SharingGrant.id)
+        .filter(SharingGrant.state == GRANT_ACTIVE)
+        .filter(SharingGrant.expires > now)
+        .filter(SharingGrant.expires <= now + dt.timedelta(days=REMINDER_DAYS))
+        .filter(SharingGrant.reminded_at.is_(None))
+        .order_by(SharingGrant.expires)
+    ]
+
+
+def _filtered(
+    q: sa.orm.Query, cls: type, package_id: Optional[str], organization_id: Optional[str], state: Optional[str]
+) -> sa.orm.Query:
+    """The list filters shared by requests and grants: dataset and owner organization (id or name), state."""
+    if package_id:
+        q = q.filter(cls.package_id == facts.package_id_of(package_id))
+    if organization_id:
+        q = q.filter(cls.owner_org == facts.group_id_of(organization_id))
+    if state:
+        q = q.filter(cls.state == state)
+    return q
+
+
+def visible_requests(
+    user: model.User,
+    *,
+    package_id: Optional[str] = None,
+    organization_id: Optional[str] = None,
+    state: Optional[str] = None,
+    mine: bool = False,
+) -> sa.orm.Query:
+    """Requests the user may see (own; plus the organizations they decide), filtered; overdue first."""
+    q = model.Session.query(SharingRequest)
+    if mine:
+        q = q.filter(SharingRequest.requester_id == user.id)
+    elif not user.sysadmin:
+        orgs = roles.decided_orgs(user)
+        q = q.filter(sa.or_(SharingRequest.requester_id == user.id, SharingRequest.owner_org.in_(orgs))
+                     if orgs else SharingRequest.requester_id == user.id)
+    q = _filtered(q, SharingRequest, package_id, organization_id, state)
+    return q.order_by(
+        sa.case((SharingRequest.state == REQUEST_PENDING, 0), else_=1),
+        SharingRequest.due_date.asc().nulls_last(),
+        SharingRequest.created.desc(),
+    )
+
+
+def visible_grants(
+    user: model.User,
+    *,
+    package_id: Optional[str] = None,
+    organization_id: Optional[str] = None,
+    state: Optional[str] = None,
+    mine: bool = False,
+) -> sa.orm.Query:
+    """Grants the user may see (to them or their organizations; plus those of organizations they decide)."""
+    q = model.Session.query(SharingGrant)
+    own_orgs = roles.own_orgs(user)
+    own = SharingGrant.user_id == user.id
+    if own_orgs:
+        own = sa.or_(own, SharingGrant.organization_id.in_(own_orgs))
+    if mine:
+        q = q.filter(own)
+    elif not user.sysadmin:
+        orgs = roles.decided_orgs(user)
+        q = q.filter(sa.or_(own, SharingGrant.owner_org.in_(orgs)) if orgs else own)
+    q = _filtered(q, SharingGrant, package_id, organization_id, state)
+    return q.order_by(
+        sa.case((SharingGrant.state == GRANT_ACTIVE, 0), else_=1), SharingGrant.expires.asc()
+    )

@@ -1,0 +1,86 @@
+"""The workflow's scheduled work (SPEC §4): grant expiry, the 7-day reminders and the overdue notices.
+
+One job, :func:`expire_and_remind`. Run it hourly from cron, either directly::
+
+    0 * * * *  ckan -c /etc/ckan/ckan.ini sharing grants expire
+
+or by putting it on the queue for a worker (``ckan jobs worker``) to run::
+
+    0 * * * *  ckan -c /etc/ckan/ckan.ini sharing grants expire --enqueue
+
+Access never depends on it: expiry is checked against the clock at every access.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from ckan import model
+
+from ckanext.sharing.ledger import chain, events
+from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
+from ckanext.sharing.workflow import clock, notify, outbox
+from ckanext.sharing.workflow.states import GRANT_ACTIVE, GRANT_EXPIRED, REQUEST_PENDING
+
+log = logging.getLogger(__name__)
+
+
+def expire_grants(now: Optional[dt.datetime] = None) -> list[str]:
+    """Mark active grants past their end ``expired`` (one audit row each); commits; returns their ids.
+
+    Access never waits for this: the policy compares ``expires`` with the clock at each access.
+    ``SKIP LOCKED`` lets several workers run it at once without doing a grant twice.
+    """
+    now = now or clock.now()
+    rows = (
+        model.Session.query(SharingGrant)
+        .filter(SharingGrant.state == GRANT_ACTIVE, SharingGrant.expires <= now)
+        .order_by(SharingGrant.expires)
+        .with_for_update(skip_locked=True)
+        .all()
+    )
+    for grant in rows:
+        grant.state = GRANT_EXPIRED
+        chain.append(
+            events.GRANT_EXPIRE, package_id=grant.package_id, organization_id=grant.owner_org,
+            request_id=grant.request_id, grant_id=grant.id, detail={"expires": grant.expires.isoformat()},
+        )
+    model.Session.commit()
+    return [g.id for g in rows]
+
+
+def flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
+    """Pending requests past their due date not yet flagged: one ``request_overdue`` ledger row each
+    (committed), and the deciders' e-mail queued. Returns the request ids."""
+    today = clock.local_date(now or clock.now())
+    flagged = sa.select(SharingAudit.request_id).where(SharingAudit.action == events.REQUEST_OVERDUE)
+    rows = (
+        model.Session.query(SharingRequest)
+        .filter(SharingRequest.state == REQUEST_PENDING, SharingRequest.due_date < today)
+        .filter(SharingRequest.id.not_in(flagged))
+        .order_by(SharingRequest.due_date)
+        .with_for_update(skip_locked=True)
+        .all()
+    )
+    for req in rows:
+        chain.append(
+            events.REQUEST_OVERDUE, package_id=req.package_id, organization_id=req.owner_org, request_id=req.id,
+            detail={"due_date": req.due_date.isoformat() if req.due_date else None},
+        )
+        outbox.after_commit(notify.overdue, req.id)
+    model.Session.commit()
+    return [r.id for r in rows]
+
+
+def expire_and_remind() -> dict[str, Any]:
+    """The scheduled job: mark ended grants expired (audited), send the 7-day reminders, and flag
+    requests past their reply deadline to the deciders (once each)."""
+    expired = expire_grants()
+    reminded = notify.expiry_reminders()
+    overdue = flag_overdue()
+    log.info("sharing: %d grants expired, %d reminders sent, %d requests overdue", len(expired), reminded,
+             len(overdue))
+    return {"expired": expired, "reminders_sent": reminded, "overdue": overdue}

@@ -1,0 +1,96 @@
+"""The demo catalogue loads through the real stack (PostgreSQL, Solr, DataStore, file storage), in all
+three tiers, idempotently; and the real catalogue records map onto the schema when they are present."""
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.sharing.dev import demo
+
+PLUGINS = "activity datastore scheming_datasets scheming_organizations sharing sharing_catalogue"
+
+
+def _tiers(names: list[str]) -> collections.Counter[str]:
+    context = {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
+    counts: collections.Counter[str] = collections.Counter()
+    for name in names:
+        counts[tk.get_action("package_show")(dict(context), {"id": name})["sharing_tier"]] += 1
+    return counts
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_shipped_catalogue_loads_in_all_three_tiers(app):
+    """Shipped catalogue loads in all three tiers."""
+    catalogue = demo.demo_catalogue()
+    report = demo.load(real=False)
+    assert not report.errors, report.errors
+    assert report.created["dataset"] == len(catalogue["datasets"])
+    assert report.created["user"] == len(catalogue["users"])
+    assert report.created.get("resource:datastore", 0) > 0
+    assert report.created.get("resource:upload", 0) > 0
+    assert report.created.get("resource:link", 0) > 0
+
+    counts = _tiers([d["name"] for d in catalogue["datasets"]])
+    assert set(counts) == {"open", "conditional", "not_shared"}
+
+    # anonymous over HTTP: open and conditional are listed, not_shared is not
+    found = app.get("/api/3/action/package_search", query_string={"rows": 100}).json["result"]
+    listed = {d["sharing_tier"] for d in found["results"]}
+    assert listed == {"open", "conditional"}
+    assert found["count"] == counts["open"] + counts["conditional"]
+
+    # the organization carries a valid USCC
+    org = tk.get_action("organization_show")({"ignore_auth": True}, {"id": "demo-data-bureau"})
+    from stdnum.cn import uscc
+
+    assert uscc.is_valid(org["uscc"])
+
+    # once the workflow exists, the demo has access requests in each state
+    try:
+        listing = tk.get_action("sharing_request_list")
+    except KeyError:
+        listing = None
+    if listing is not None:
+        admin = {"user": "sharing_admin"}
+        states = {r["state"] for r in listing(admin, {"limit": 100})["results"]}
+        assert {"pending", "approved", "rejected"} <= states, states
+        grants = tk.get_action("sharing_grant_list")(admin, {"limit": 100})["results"]
+        assert "expired" in {g.get("effective_state") for g in grants}
+
+    # a second load creates nothing
+    again = demo.load(real=False)
+    assert not again.created, again.created
+    assert again.skipped["dataset"] == len(catalogue["datasets"])
+
+
+@pytest.mark.skipif(demo.cnpds_dir() is None, reason="real records (../shared/data/cnpds) not present")
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_real_records_sample_is_valid_for_the_catalogue_schema(app):
+    """Real records sample is valid for the catalogue schema."""
+    selection = demo.real_specs(36, max_orgs=6)
+    assert len(selection.datasets) == 36
+    report = demo.load(real=True, limit=36)
+    assert not report.errors, report.errors
+    counts = _tiers([d["name"] for d in selection.datasets])
+    assert sum(counts.values()) == 36
+    assert counts["open"] and counts["conditional"] and counts["not_shared"]
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_demo_cli_loads_without_real_records_and_prints_logins(app, cli):
+    """DeMO CLI loads without real records and prints logins."""
+    from ckanext.sharing.cli import sharing
+
+    result = cli.invoke(sharing, ["demo", "load", "--no-real"])
+    assert result.exit_code == 0, result.output
+    assert "20 dataset" in result.output
+    result = cli.invoke(sharing, ["demo", "logins"])
+    assert result.exit_code == 0, result.output
+    for login in demo.logins():
+        assert login["name"] in result.output and login["password"] in result.output
