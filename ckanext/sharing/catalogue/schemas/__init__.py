@@ -7,14 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# Choice values of catalogue.yaml (SPEC §6), for code that builds records.
-RES_CLASSES = ("1", "2", "3")
-FORMAT_CATEGORIES = ("电子文件", "电子表格", "数据库", "图形图像", "流媒体", "自描述格式", "服务接口")
-UPDATE_CYCLES = ("实时", "每日", "每周", "每月", "每季度", "每半年", "每年", "不定期")
-SHARE_METHODS = ("接口", "文件下载", "库表交换")
-ITEM_TYPES = ("C", "N", "Y", "D", "T", "L", "M", "G", "B", "I", "F")
-
-
 def sharing_sample_record(res_code: str = "101001001/000001", **overrides: Any) -> dict[str, Any]:
     """A minimal valid open catalogue record (add ``owner_org``); ``overrides`` replace fields."""
     record: dict[str, Any] = {
