@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 def sharing_sample_record(res_code: str = "101001001/000001", **overrides: Any) -> dict[str, Any]:
     """A minimal valid open catalogue record (add ``owner_org``); ``overrides`` replace fields."""
     record: dict[str, Any] = {
