@@ -52,10 +52,13 @@ def parse_moment(value: Any, end_of_day: bool) -> dt.datetime:
         parsed = dt.datetime.combine(value, day_time, dt.timezone.utc)
     elif isinstance(value, str) and value.strip():
         text = value.strip()
-        if len(text) == 10:
-            parsed = dt.datetime.combine(dt.date.fromisoformat(text), day_time, dt.timezone.utc)
-        else:
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        try:
+            if len(text) == 10:
+                parsed = dt.datetime.combine(dt.date.fromisoformat(text), day_time, dt.timezone.utc)
+            else:
+                parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"not an ISO date or date-time: {value!r}") from exc
     else:
         raise ValueError(f"not an ISO date or date-time: {value!r}")
     if parsed.tzinfo is None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.workflow.support import PLUGINS, build_world
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),

@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CKAN = ROOT / ".venv" / "bin" / "ckan"
 
 

@@ -16,10 +16,11 @@ import pytest
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.sharing.zh_search import highlight, index, query, sort
+from ckanext.sharing.zh_search import highlight, index, query
+from ckanext.sharing.zh_search import sort as zh_sort
 
 PLUGINS = "activity datastore sharing sharing_zh_search"
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data", "cnpds")
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..", "shared", "data", "cnpds")
 
 TITLES = {
     "hangye": ("行业在岗人数统计", "按行业统计的在岗职工人数，年度更新。"),
@@ -126,7 +127,7 @@ class TestPinyinSort:
     def test_name_ascending_is_pinyin_order(self, app):
         """Name ascending is pinyin order."""
         self._create()
-        expected = sorted(self.TITLES, key=sort.sort_key)
+        expected = sorted(self.TITLES, key=zh_sort.sort_key)
         assert expected.index("阿里山景区") < expected.index("安全生产许可") < expected.index("北京路公交站")
         # 长 (cháng) and 重 (chóng, in 重庆) both sort under c, after 北 (běi): code-point order differs.
         assert expected.index("长江水位") < expected.index("重庆银行网点")
@@ -281,7 +282,7 @@ def test_bench_search_quality_runs_and_reports_both_schemas():
     """bench/search_quality.run on a small sample: both schemas measured, the CJK one finds the words."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "search_quality.py")
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench", "search_quality.py")
     spec = importlib.util.spec_from_file_location("sharing_search_quality", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)

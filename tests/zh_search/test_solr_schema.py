@@ -11,7 +11,7 @@ import requests
 
 from ckanext.sharing.zh_search import solr_schema
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _ckan_schema() -> str:

@@ -43,9 +43,11 @@ def grants_to_remind(now: Optional[dt.datetime] = None) -> list[str]:
 
 
 def _filtered(
-    q: sa.orm.Query, cls: type, package_id: Optional[str], organization_id: Optional[str], state: Optional[str]
+    q: sa.orm.Query, cls: type, package_id: Optional[str] = None, organization_id: Optional[str] = None,
+    state: Optional[str] = None,
 ) -> sa.orm.Query:
-    """The list filters shared by requests and grants: dataset and owner organization (id or name), state."""
+    """The list filters shared by requests and grants (``filters`` of the visible_* queries): dataset and
+    owner organization (id or name), state."""
     if package_id:
         q = q.filter(cls.package_id == facts.package_id_of(package_id))
     if organization_id:
@@ -55,14 +57,7 @@ def _filtered(
     return q
 
 
-def visible_requests(
-    user: model.User,
-    *,
-    package_id: Optional[str] = None,
-    organization_id: Optional[str] = None,
-    state: Optional[str] = None,
-    mine: bool = False,
-) -> sa.orm.Query:
+def visible_requests(user: model.User, *, mine: bool = False, **filters: Optional[str]) -> sa.orm.Query:
     """Requests the user may see (own; plus the organizations they decide), filtered; overdue first."""
     q = model.Session.query(SharingRequest)
     if mine:
@@ -71,7 +66,7 @@ def visible_requests(
         orgs = roles.decided_orgs(user)
         q = q.filter(sa.or_(SharingRequest.requester_id == user.id, SharingRequest.owner_org.in_(orgs))
                      if orgs else SharingRequest.requester_id == user.id)
-    q = _filtered(q, SharingRequest, package_id, organization_id, state)
+    q = _filtered(q, SharingRequest, **filters)
     return q.order_by(
         sa.case((SharingRequest.state == REQUEST_PENDING, 0), else_=1),
         SharingRequest.due_date.asc().nulls_last(),
@@ -79,14 +74,7 @@ def visible_requests(
     )
 
 
-def visible_grants(
-    user: model.User,
-    *,
-    package_id: Optional[str] = None,
-    organization_id: Optional[str] = None,
-    state: Optional[str] = None,
-    mine: bool = False,
-) -> sa.orm.Query:
+def visible_grants(user: model.User, *, mine: bool = False, **filters: Optional[str]) -> sa.orm.Query:
     """Grants the user may see (to them or their organizations; plus those of organizations they decide)."""
     q = model.Session.query(SharingGrant)
     own_orgs = roles.own_orgs(user)
@@ -98,7 +86,7 @@ def visible_grants(
     elif not user.sysadmin:
         orgs = roles.decided_orgs(user)
         q = q.filter(sa.or_(own, SharingGrant.owner_org.in_(orgs)) if orgs else own)
-    q = _filtered(q, SharingGrant, package_id, organization_id, state)
+    q = _filtered(q, SharingGrant, **filters)
     return q.order_by(
         sa.case((SharingGrant.state == GRANT_ACTIVE, 0), else_=1), SharingGrant.expires.asc()
     )

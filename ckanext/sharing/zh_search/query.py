@@ -4,7 +4,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Optional
 
-from ckanext.sharing.zh_search import cjk, sort
+from ckanext.sharing.zh_search import cjk
+from ckanext.sharing.zh_search import sort as pinyin_sort
 
 
 def quote_cjk(q: str) -> str:
@@ -85,5 +86,5 @@ def before_dataset_search(search_params: dict[str, Any]) -> dict[str, Any]:
         search_params["q"] = quote_cjk(q)
     sort = search_params.get("sort")
     if isinstance(sort, str) and "title" in sort:
-        search_params["sort"] = sort.rewrite_sort(sort)
+        search_params["sort"] = pinyin_sort.rewrite_sort(sort)
     return search_params

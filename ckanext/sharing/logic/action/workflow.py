@@ -33,6 +33,16 @@ def page(query: Any, data: DataDict, to_dicts: Callable[[list[Any]], list[dict[s
     return {"count": count, "results": to_dicts(rows)}
 
 
+def _listing(
+    context: Context, data: DataDict, auth_name: str, visible: Callable[..., Any],
+    to_dicts: Callable[[list[Any]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """One page of the requests or grants the caller may see, filtered as the list actions document."""
+    tk.check_access(auth_name, context, data)
+    filters = {key: data.get(key) for key in ("package_id", "organization_id", "state")}
+    return page(visible(_user(context), mine=bool(data.get("mine")), **filters), data, to_dicts)
+
+
 def _user(context: Context) -> model.User:
     """The acting user; the workflow has no anonymous actor."""
     user = facts.user_from_context(context)
@@ -128,13 +138,7 @@ def sharing_request_list(context: Context, data_dict: DataDict) -> dict[str, Any
     :returns: ``{"count": total, "results": [request, …]}``
     :rtype: dictionary
     """
-    data = data_dict
-    tk.check_access("sharing_request_list", context, data)
-    query = queries.visible_requests(
-        _user(context), package_id=data.get("package_id"), organization_id=data.get("organization_id"),
-        state=data.get("state"), mine=bool(data.get("mine")),
-    )
-    return page(query, data, dictize.request_dicts)
+    return _listing(context, data_dict, "sharing_request_list", queries.visible_requests, dictize.request_dicts)
 
 
 @validate(schema.sharing_request_approve_schema)
@@ -221,13 +225,7 @@ def sharing_grant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :returns: ``{"count": total, "results": [grant, …]}``
     :rtype: dictionary
     """
-    data = data_dict
-    tk.check_access("sharing_grant_list", context, data)
-    query = queries.visible_grants(
-        _user(context), package_id=data.get("package_id"), organization_id=data.get("organization_id"),
-        state=data.get("state"), mine=bool(data.get("mine")),
-    )
-    return page(query, data, dictize.grant_dicts)
+    return _listing(context, data_dict, "sharing_grant_list", queries.visible_grants, dictize.grant_dicts)
 
 
 @tk.side_effect_free
