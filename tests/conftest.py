@@ -41,3 +41,8 @@ def _upgrade(migration_dir: str) -> None:
 def reset_db():
     """Replace CKAN's fixture: reset core tables, then bring plugin tables to head."""
     return _reset_all
+
+
+# Shared fixtures of the live portal (tests/live.py) and the browser tests (tests/browser.py).
+from tests.browser import browser, screenshot  # noqa: E402,F401
+from tests.live import live_portal, live_portals, live_worker  # noqa: E402,F401
