@@ -15,13 +15,17 @@ for + a ``ckan.site_url`` with the port) and the test database, DataStore, Solr 
 ``make test`` exports (``CKAN_SQLALCHEMY_URL`` ... are inherited). Its log, with every 500's traceback, is
 ``$SHARING_STATE/log/live-<slot>[-n].log`` (``.run/log/`` by default).
 
-Scope: session. A portal starts when first asked for (about 5 s on an idle 2-core machine, 2 gunicorn
-workers as in ``make run``), is reused by every later request for the same plugins and settings, and is
-stopped when the session ends. The first start resets the test database and empties the Solr core;
+Scope: session. A portal starts when first asked for (2 gunicorn workers as in ``make run``, ``workers=``
+to change; 20-40 s on the busy 2-core development machine including the database reset, ~5 s when idle),
+is reused by every later request for the same plugins and settings, and is stopped when the session ends
+(~5-10 s). The first start resets the test database and empties the Solr core;
 afterwards CKAN's ``clean_db`` / ``clean_index`` may run while it serves (its connections hold no locks
 between requests). Create test data after requesting the portal: through its API (``portal.action``) with
 a token from :func:`make_user`, or with CKAN's factories (same database; but plugin hooks such as the sharing
 tier's indexing run only in the portal, so create datasets through the portal).
+
+``live_worker`` (module scope: it takes jobs from the test Redis queue, so it must not outlive the module
+that asked for it) runs ``bin/stack worker`` on the default portal's ini; its log is ``<portal>-worker.log``.
 """
 from __future__ import annotations
 
@@ -89,6 +93,7 @@ class _Process:
 
     log: Path
     pidfile: Path
+    stop_signal = signal.SIGQUIT  # gunicorn's quick shutdown
 
     def log_mark(self) -> int:
         """The log's current size: pass it to :meth:`log_since` to read what a test caused."""
@@ -115,8 +120,6 @@ class _Process:
         except (OSError, ValueError):
             return None
         return pid
-
-    stop_signal = signal.SIGQUIT  # gunicorn's quick shutdown
 
     def stop(self) -> None:
         """Stop it (its own pid file; :attr:`stop_signal`, then SIGKILL after 20 s)."""
