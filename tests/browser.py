@@ -74,10 +74,11 @@ def login(driver: Any, portal: LivePortal, user: LiveUser) -> None:
 
     driver.get(portal.url + "/user/login")
     driver.find_element(By.NAME, "login").send_keys(user.name)
-    driver.find_element(By.NAME, "password").send_keys(user.password)
-    driver.find_element(By.CSS_SELECTOR, "form#user-login-form button[type=submit], form button[type=submit]").click()
+    password = driver.find_element(By.NAME, "password")
+    password.send_keys(user.password)
+    password.find_element(By.XPATH, "./ancestor::form//button[@type='submit']").click()
     driver.get(portal.url + "/dashboard/datasets")
-    if f"/user/{user.name}" not in driver.page_source:
+    if not driver.find_elements(By.CSS_SELECTOR, f"a[href$='/user/{user.name}']"):
         raise AssertionError(f"{user.name} is not logged in after the login form (page: {driver.current_url})")
 
 

@@ -374,6 +374,7 @@ def make_user(sysadmin: bool = False, **fields: Any) -> LiveUser:
     from ckan.tests import factories
 
     password = fields.pop("password", None) or PASSWORD_PREFIX + secrets.token_urlsafe(12)
+    fields.setdefault("image_url", "")  # the factory's default is an Internet picture: a console error offline
     user = (factories.Sysadmin if sysadmin else factories.User)(password=password, **fields)
     token = factories.APIToken(user=user["name"], name="live")["token"]
     return LiveUser(id=user["id"], name=user["name"], email=user["email"], password=password, token=token,

@@ -6,8 +6,8 @@ from typing import Any, Callable
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import console_errors
-from tests.live import LivePortal, LivePortals
+from tests.browser import console_errors, login
+from tests.live import LivePortal, LivePortals, make_user
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +40,15 @@ def test_console_errors_reports_what_the_browser_logged(en_portal: LivePortal, b
 
     assert any("404" in message for message in errors), errors
     assert console_errors(browser) == [], "reading drains the log"
+
+
+def test_login_helper_gives_a_logged_in_browser(en_portal: LivePortal, browser: Any,
+                                                screenshot: Callable[[Any, str], Any]) -> None:
+    """login() signs a user in through the form: the dashboard then names them, and the console is clean."""
+    user = make_user(fullname="Browser Person")
+
+    login(browser, en_portal, user)
+    screenshot(browser, "dashboard")
+
+    assert "Browser Person" in browser.find_element(By.CSS_SELECTOR, ".account-masthead").text
+    assert console_errors(browser) == []
