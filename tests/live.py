@@ -284,12 +284,17 @@ class LiveWorker(_Process):
 def start_worker(portal: LivePortal) -> LiveWorker:
     """Start ``bin/stack worker`` with the portal's ini and the test Redis; log ``<portal name>-worker.log``.
 
-    It takes jobs from the test Redis' default queue, so it must not outlive the tests that want it: the
-    ``live_worker`` fixture is module-scoped for that reason."""
+    It takes jobs from the test Redis' default queue (emptied first), so it must not outlive the tests that
+    want it: the ``live_worker`` fixture is module-scoped for that reason."""
     name = f"{portal.name}-worker"
     worker = LiveWorker(name=name, log=LOG_DIR / f"{name}.log", pidfile=STATE / f"{name}.pid")
     _stop_pidfile(worker.pidfile, signal.SIGTERM)
     worker.log.write_text("", encoding="utf-8")
+    # jobs left on the queue by earlier tests (no worker ran them) belong to data that is gone: drop them,
+    # or the new worker spends its first minutes on them
+    from ckan.lib import jobs
+
+    jobs.get_queue().empty()
     env = dict(os.environ, CKAN_INI=str(portal.ini), WORKER_NAME=name)
     done = subprocess.run([str(ROOT / "bin" / "stack"), "worker"], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
