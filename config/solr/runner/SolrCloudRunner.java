@@ -49,6 +49,7 @@ public final class SolrCloudRunner {
     private final List<Integer> ports = new ArrayList<>();
     private final Path configset;
     private final String configName;
+    private final Object commands = new Object();
     private volatile boolean ready;
 
     private SolrCloudRunner(MiniSolrCloudCluster cluster, ZkTestServer zk, Path configset, String configName) {
@@ -143,12 +144,18 @@ public final class SolrCloudRunner {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 16);
         server.createContext("/status", ex -> handle(ex, "GET", () -> statusJson()));
         server.createContext("/configset", ex -> handle(ex, "POST", () -> {
-            cluster.uploadConfigSet(configset, configName);
+            synchronized (commands) {
+                cluster.uploadConfigSet(configset, configName);
+            }
             return "{\"uploaded\":\"" + configName + "\"}";
         }));
-        server.createContext("/node/", ex -> handle(ex, "POST", () -> nodeCommand(ex.getRequestURI().getPath())));
-        // One command at a time: a stop and a start of the same node must not overlap.
-        server.setExecutor(Executors.newSingleThreadExecutor());
+        server.createContext("/node/", ex -> handle(ex, "POST", () -> {
+            synchronized (commands) { // one command at a time: a stop and a start must not overlap
+                return nodeCommand(ex.getRequestURI().getPath());
+            }
+        }));
+        // /status stays answerable while a command waits for leader election or recovery.
+        server.setExecutor(Executors.newCachedThreadPool());
         server.start();
     }
 
