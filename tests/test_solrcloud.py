@@ -13,9 +13,9 @@ import requests
 
 from ckan.common import config
 
-from ckanext.sharing import conformance as cf
+from ckanext.sharing.dev import conformance as cf
 from tests import solrcloud
-from tests.test_conformance import PLUGINS, world  # noqa: F401  (the conformance world, built per module)
+from tests.access.test_conformance import PLUGINS, world  # noqa: F401  (the conformance world, built per module)
 
 pytestmark = pytest.mark.skipif(not solrcloud.enabled(), reason=solrcloud.SKIP_REASON)
 
