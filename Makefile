@@ -4,6 +4,12 @@ STACK := bin/stack
 VENV := .venv
 PYTEST_ARGS ?=
 
+# SOLR_MODE=cloud (README "SolrCloud"): a local SolrCloud instead of the single Solr node; the portal's own
+# CKAN commands below then use its collection `ckan` (bin/stack sets the same for init, web and worker).
+ifeq ($(SOLR_MODE),cloud)
+export CKAN_SOLR_URL ?= http://127.0.0.1:$(or $(SOLR_CLOUD_PORT),8993)/solr/ckan
+endif
+
 .PHONY: run stop status deps services test test-core bench demo logs i18n
 
 run: deps services  ## the demo portal on http://127.0.0.1:5000
