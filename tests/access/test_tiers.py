@@ -33,13 +33,35 @@ def _tier(pkg):
 
 
 def test_plain_clients_keep_plain_ckan_behaviour(app, owner):
-    """Plain clients that send no tier keep plain CKAN behaviour."""
-    public = _call(app, owner, "package_create", name="plain-pub", owner_org=owner["org"]["id"])["result"]
+    """A client that sends no tier gets the tier from ``private``, shown top-level, and its extras untouched."""
+    public = _call(app, owner, "package_create", name="plain-pub", owner_org=owner["org"]["id"],
+                   extras=[{"key": "original media", "value": "book"}])["result"]
     private = _call(app, owner, "package_create", name="plain-priv", owner_org=owner["org"]["id"], private=True)["result"]
     assert _tier(public) == ("open", False)
     assert _tier(private) == ("not_shared", True)
-    # the tier is kept as an extra on the plain schema, and shown top-level
-    assert {"key": "sharing_tier", "value": "not_shared"} in private["extras"]
+    assert public["extras"] == [{"key": "original media", "value": "book"}]
+    assert private["extras"] == []
+
+
+def test_plain_extras_round_trip(app, owner):
+    """show → update with the shown dict, then emptying the extras, leaves exactly the client's extras (SPEC §1)."""
+    pkg = _call(app, owner, "package_create", name="plain-rt", owner_org=owner["org"]["id"],
+                extras=[{"key": "a", "value": "1"}, {"key": "b", "value": "2"}])["result"]
+    shown = _call(app, owner, "package_show", id=pkg["id"])["result"]
+    updated = _call(app, owner, "package_update", **shown)["result"]
+    assert updated["extras"] == [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
+    emptied = _call(app, owner, "package_update", id=pkg["id"], name="plain-rt", owner_org=owner["org"]["id"],
+                    extras=[])["result"]
+    assert emptied["extras"] == []
+    assert _tier(emptied) == ("open", False)
+
+
+def test_conditional_tier_is_kept_as_an_extra(app, owner):
+    """On the plain schema the one tier ``private`` cannot express (conditional) is stored as an extra."""
+    pkg = _call(app, owner, "package_create", name="cond-extra", owner_org=owner["org"]["id"],
+                sharing_tier="conditional", share_condition="c")["result"]
+    assert {"key": "sharing_tier", "value": "conditional"} in pkg["extras"]
+    assert _tier(pkg) == ("conditional", False)
 
 
 def test_private_is_derived_from_the_tier(app, owner):

@@ -108,15 +108,18 @@ def prepare(data: dict[str, Any], existing: Optional[model.Package]) -> tuple[st
     data["private"] = policy.private_for(tier)
     package_type = data.get("type") or (existing.type if existing is not None else None) or "dataset"
     if not schema_has_tier(package_type):
-        _to_extras(data)
+        _to_extras(data, keep_tier=tier != policy.normalise_tier(None, data["private"]))
     return tier, old_tier
 
 
-def _to_extras(data: dict[str, Any]) -> None:
-    """Plain CKAN schema: keep the tier fields as extras (and not as unknown top-level keys)."""
+def _to_extras(data: dict[str, Any], keep_tier: bool) -> None:
+    """Plain CKAN schema: keep the tier fields as extras (and not as unknown top-level keys).
+
+    The tier itself is stored only when ``private`` does not already say it (``conditional``): open and
+    not_shared follow from ``private``, so a plain client's extras stay exactly what it sent (SPEC §1)."""
     extras = [e for e in (data.get("extras") or []) if e.get("key") not in TIER_FIELDS]
     for key in TIER_FIELDS:
         value = data.pop(key, None)
-        if value not in (None, ""):
+        if value not in (None, "") and (key != "sharing_tier" or keep_tier):
             extras.append({"key": key, "value": value})
     data["extras"] = extras
