@@ -36,14 +36,8 @@ test: deps services  ## the whole suite on a separate test database and Solr cor
 	$(STACK) test-perms; \
 	$(VENV)/bin/python -m pytest --ckan-ini=test.ini $(PYTEST_ARGS)
 
-CORE_TESTS ?= ckan.tests.logic.action.test_get ckan.tests.logic.action.test_create ckan.tests.logic.action.test_update \
-	ckan.tests.logic.action.test_patch ckan.tests.logic.action.test_delete ckan.tests.logic.auth ckan.tests.lib.search \
-	ckan.tests.controllers.test_package ckan.tests.controllers.test_resource ckan.tests.controllers.test_feed
-
-test-core: deps services  ## CKAN's own tests (packages, search, auth, resources) with sharing loaded
-	@set -e; eval "$$($(STACK) test-env core)"; \
-	$(STACK) test-perms; \
-	$(VENV)/bin/python -m pytest --ckan-ini=test.ini -p tests.ckan_core_with_sharing --pyargs $(CORE_TESTS) -q -rf $(PYTEST_ARGS)
+test-core: deps services  ## CKAN's own suites (ckan, activity, datastore): baseline vs with sharing, see README
+	$(VENV)/bin/python tests/ckan_core.py $(CORE_ARGS) -- $(PYTEST_ARGS)
 
 bench: deps services  ## plain CKAN vs CKAN + sharing, printed as a table
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
