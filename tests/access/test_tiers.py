@@ -180,3 +180,13 @@ def test_choosing_a_tier_still_needs_its_justification(app, owner):
     pkg = _call(app, owner, "package_create", name="choose", owner_org=owner["org"]["id"])["result"]
     err = _call(app, owner, "package_patch", 409, id=pkg["id"], sharing_tier="not_shared")["error"]
     assert "share_basis" in err
+
+
+def test_unchanged_update_changes_nothing(app, owner):
+    """Updating with the dict package_show gave is no change: same metadata_modified, no "changed package" activity."""
+    pkg = _call(app, owner, "package_create", name="same", owner_org=owner["org"]["id"])["result"]
+    shown = _call(app, owner, "package_show", id=pkg["id"])["result"]
+    updated = _call(app, owner, "package_update", **shown)["result"]
+    assert updated["metadata_modified"] == shown["metadata_modified"]
+    activities = _call(app, owner, "package_activity_list", id=pkg["id"])["result"]
+    assert [a["activity_type"] for a in activities] == ["new package"]

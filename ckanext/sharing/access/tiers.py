@@ -113,13 +113,15 @@ def prepare(data: dict[str, Any], existing: Optional[model.Package]) -> tuple[st
 
 
 def _to_extras(data: dict[str, Any], keep_tier: bool) -> None:
-    """Plain CKAN schema: keep the tier fields as extras (and not as unknown top-level keys).
+    """Plain CKAN schema: keep the tier fields as extras.
 
     The tier itself is stored only when ``private`` does not already say it (``conditional``): open and
-    not_shared follow from ``private``, so a plain client's extras stay exactly what it sent (SPEC §1)."""
+    not_shared follow from ``private``, so a plain client's extras stay exactly what it sent (SPEC §1).
+    ``sharing_tier`` also stays top-level, as ``package_show`` shows it: CKAN's schema ignores the key, and
+    package_update's "nothing changed" check (no new revision, no activity) then compares like with like."""
     extras = [e for e in (data.get("extras") or []) if e.get("key") not in TIER_FIELDS]
     for key in TIER_FIELDS:
-        value = data.pop(key, None)
+        value = data.get(key) if key == "sharing_tier" else data.pop(key, None)
         if value not in (None, "") and (key != "sharing_tier" or keep_tier):
             extras.append({"key": key, "value": value})
     data["extras"] = extras
