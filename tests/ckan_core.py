@@ -30,7 +30,7 @@ CKAN = str(ROOT / ".venv" / "bin" / "ckan")
 INI = str(ROOT / "test-core.ini")  # CKAN 2.12's test-core.ini; test-core-sharing.ini adds ckan.plugins = sharing
 DIFFERENCES = ROOT / "tests" / "core_differences.txt"
 DESELECTED = ROOT / "tests" / "core_deselected.txt"
-REPORTS = ROOT / ".run" / "core-reports"
+REPORTS = Path(os.environ.get("SHARING_CORE_REPORTS", ROOT / ".run" / "core-reports"))
 
 # Each plugin's own suite, run the way that plugin runs it. ckanext-scheming's and ckanext-dcat's suites join
 # here when the clients issue adds those plugins: give their --pyargs packages (and, if they need their own
@@ -93,10 +93,11 @@ def _prepare(env: dict[str, str], ini: str, log) -> None:
 def _run(name: str, suites: list[str], pytest_args: list[str]) -> None:
     """One run (baseline or sharing) over the chosen suites, one pytest process per suite."""
     slot, base_ini, schema = RUNS[name]
+    slot += os.environ.get("SHARING_CORE_SLOT_SUFFIX", "")  # another pair of slots, for suites run at once
     REPORTS.mkdir(parents=True, exist_ok=True)
-    with open(REPORTS / f"{name}.log", "w", encoding="utf-8") as log:
+    with open(REPORTS / f"{name}-{slot}.log", "w", encoding="utf-8") as log:
         env = _stack_env(slot, schema)
-        ini, clean_env = _run_ini(name, base_ini, env)
+        ini, clean_env = _run_ini(f"{name}-{slot}", base_ini, env)
         _prepare(env, ini, log)
         for suite in suites:
             report = REPORTS / f"{name}-{suite}.jsonl"
@@ -158,7 +159,7 @@ def compare(suites: list[str]) -> int:
         print(f"{suite:<10} {_count(b) if b else 'not run':<26} {_count(s) if s else 'not run':<28} "
               f"{len(mine & set(worse)):>6} {len(unlisted):>8} {len(stale):>5}  "
               f"{base.get('seconds', 0) / 60:.1f}/{shar.get('seconds', 0) / 60:.1f} min")
-        problems += [f"  {run} did not run: see {REPORTS / (run + '.log')}" for run, o in
+        problems += [f"  {run} did not run: see its log in {REPORTS}" for run, o in
                      (("baseline", b), ("sharing", s)) if not o]
         problems += [f"  baseline {b[t]}: {t}" for t in sorted(t for t, o in b.items() if o in BAD)]
         problems += [f"  unlisted difference ({s[t]} with sharing): {t}" for t in unlisted]
