@@ -30,14 +30,14 @@ REAL_LIMIT = 40
 @pytest.fixture
 def loaded(app) -> dict:
     """The demo loaded through the Action API, real records included where present: name -> dict."""
-    real = demo.sharing_cnpds_dir() is not None
-    report = demo.sharing_demo_load(real=real, limit=REAL_LIMIT)
+    real = demo.cnpds_dir() is not None
+    report = demo.load(real=real, limit=REAL_LIMIT)
     assert not report.errors, report.errors
     sysadmin = {"user": "sharing_admin"}
     names = tk.get_action("package_list")(dict(sysadmin), {"limit": 1000})
     private = tk.get_action("package_search")(dict(sysadmin), {"q": "*:*", "rows": 1000, "include_private": True})
     names = sorted(set(names) | {p["name"] for p in private["results"]})
-    assert len(names) >= len(demo.sharing_demo_catalogue()["datasets"]) + (REAL_LIMIT if real else 0) // 2
+    assert len(names) >= len(demo.demo_catalogue()["datasets"]) + (REAL_LIMIT if real else 0) // 2
     return {name: tk.get_action("package_show")(dict(sysadmin), {"id": name}) for name in names}
 
 
