@@ -87,3 +87,8 @@ def pi_scan_max_bytes() -> int:
 def pi_scan_max_rows() -> int:
     """Personal-information guard: most data rows of one file scanned."""
     return _int("pi_scan_max_rows")
+
+
+def default_license_id() -> str:
+    """Licence of a dataset that names none (CKAN licence register id): DCAT always publishes one (SPEC §3b)."""
+    return str(_get("default_license_id") or "")

@@ -446,6 +446,11 @@ def dataset_dict(spec: dict[str, Any], owner_org: str) -> dict[str, Any]:
     for key in ("share_condition", "share_basis", "theme"):
         if spec.get(key):
             data[key] = spec[key]
+    from ckanext.sharing.dcat import demo_license_id
+
+    licence = spec.get("license_id") or demo_license_id(spec["sharing_tier"])
+    if licence:
+        data["license_id"] = licence
     return data
 
 
@@ -454,6 +459,8 @@ def plain_dataset(spec: dict[str, Any], owner_org: str) -> dict[str, Any]:
     ``private`` for not_shared. Used by the benchmark's "without sharing" portal."""
     full = dataset_dict(spec, owner_org)
     core = {k: full.pop(k) for k in ("name", "title", "notes", "owner_org")}
+    if full.get("license_id"):
+        core["license_id"] = full.pop("license_id")
     core["tags"] = [{"name": t} for t in full.pop("tag_string").split(",") if t]
     extras = []
     for key, value in full.items():

@@ -23,6 +23,7 @@ __all__ = [
     "package_update",
     "resource_view_list",
     "resource_search",
+    "status_show",
 ]
 
 
@@ -122,4 +123,18 @@ def resource_search(next_action: Action, context: Context, data_dict: DataDict) 
     removed = len(result.get("results") or []) - len(kept)
     result["results"] = kept
     result["count"] = max(0, result.get("count", 0) - removed)
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def status_show(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    """CKAN's site status plus ``sharing_version``, the running release of this extension (SPEC §3b), so a
+    harvester or an operator can tell which masking rules answer. Hidden like ``ckan_version`` when
+    ``ckan.hide_version`` is set, except for sysadmins."""
+    import ckanext.sharing
+
+    result = next_action(context, data_dict)
+    if "ckan_version" in result:
+        result["sharing_version"] = ckanext.sharing.__version__
     return result

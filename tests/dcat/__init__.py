@@ -1,0 +1,1 @@
+"""Tests of the DCAT-AP output (ckanext/sharing/dcat)."""
