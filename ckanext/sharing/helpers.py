@@ -6,8 +6,9 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.sharing.access import masking, policy
+from ckanext.sharing.ui import dates
 
-__all__ = ["sharing_tier_label", "sharing_request_url"]
+__all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -22,3 +23,8 @@ def sharing_tier_label(tier: str) -> str:
 def sharing_request_url(pkg: dict[str, Any] | str) -> str:
     """The access-request page of a dataset (where masked resource URLs point)."""
     return masking.request_url(pkg if isinstance(pkg, str) else (pkg.get("name") or pkg.get("id")))
+
+
+def sharing_date(value: Any, with_time: bool = False) -> str:
+    """A date or moment in the portal's time zone, always ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` with time)."""
+    return dates.local_text(value, with_time)

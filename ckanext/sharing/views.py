@@ -14,6 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.helpers import helper_functions as h
 
 from ckanext.sharing import config
+from ckanext.sharing.ui import dates
 
 __all__ = ["sharing"]
 
@@ -183,7 +184,7 @@ def decide(id: str):
         decision = form.get("decision")
         try:
             if decision == "approve":
-                form_data = {"id": id, "expires": form.get("expires") or None,
+                form_data = {"id": id, "expires": dates.end_of_local_day(form.get("expires")) or None,
                              "resource_ids": form.getlist("resource_ids"), "reason": form.get("reason") or None}
                 _action("sharing_request_approve", form_data)
                 h.flash_success(tk._("Request approved: access granted."))
