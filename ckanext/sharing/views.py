@@ -38,8 +38,20 @@ def _action(name: str, data: dict[str, Any]) -> Any:
     return tk.get_action(name)(_context(), data)
 
 
+def _field_label(key: str) -> str:
+    """The label the forms show for a field of the sharing actions (errors never show raw keys, issue 11)."""
+    return {
+        "purpose": tk._("Purpose (用途)"), "use_scenario": tk._("Use scenario (应用场景)"),
+        "requested_days": tk._("Period of access (days)"), "resource_ids": tk._("Resources"),
+        "organization_id": tk._("On behalf of"), "package_id": tk._("Dataset"),
+        "expires": tk._("Access until"), "reason": tk._("Reason"), "decision": tk._("Decision"),
+    }.get(key, key)
+
+
 def _error_summary(errors: dict[str, Any]) -> dict[str, str]:
-    return {key: "; ".join(str(v) for v in (val if isinstance(val, list) else [val])) for key, val in errors.items()}
+    """All errors of a form at once, each under its field's label."""
+    return {_field_label(key): "; ".join(str(v) for v in (val if isinstance(val, list) else [val]))
+            for key, val in errors.items()}
 
 
 def _org_or_abort(id: str) -> dict[str, Any]:
