@@ -87,3 +87,8 @@ def pi_scan_max_bytes() -> int:
 def pi_scan_max_rows() -> int:
     """Personal-information guard: most data rows of one file scanned."""
     return _int("pi_scan_max_rows")
+
+
+def account_help() -> str:
+    """How a visitor gets an account while registration is closed (login page; empty: our default text)."""
+    return str(_get("account_help") or "").strip()

@@ -50,6 +50,8 @@ CORE_MESSAGES = (
     _("Type"),
     _("Label"),
     _("Login failed. Bad username or password or CAPTCHA."),
+    _("Dataset not found or you have no permission to view it"),
+    _("CKAN Association"),
     # wrong in core's zh_Hans_CN
     _("Log in"),
     _("Login"),
