@@ -1,7 +1,8 @@
 """Template helpers of ckanext-sharing (all prefixed ``sharing_``)."""
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
 
@@ -9,7 +10,7 @@ from ckanext.sharing import config
 from ckanext.sharing.access import masking, policy
 from ckanext.sharing.ui import dates
 
-__all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help"]
+__all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -37,3 +38,19 @@ def sharing_account_help() -> str:
         "Accounts are not open for self-registration. Ask the data administrator of your department "
         "for an account, or contact the portal's operator."
     )
+
+
+# Resource keys that are bookkeeping, not information for a reader ("Datastore active True", issue 11).
+_INTERNAL_RESOURCE_KEYS = frozenset({"datastore_active", "datastore_contains_all_records_of_source",
+                                     "sharing_restricted", "url_type", "package_id", "position", "state"})
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+@tk.chained_helper
+def format_resource_items(next_helper: Callable[..., Any], items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Core's resource table without internal keys, its moments in the one date format of our pages."""
+    kept = [
+        (key, sharing_date(value, with_time=True) if isinstance(value, str) and _ISO_MOMENT.match(value) else value)
+        for key, value in items if key not in _INTERNAL_RESOURCE_KEYS
+    ]
+    return next_helper(kept)

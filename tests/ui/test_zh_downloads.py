@@ -69,5 +69,8 @@ def test_grantee_reaches_the_datastore_table_and_the_previews(app):
     page = app.get(f"/zh_Hans_CN/dataset/{w.pkgs['conditional']['name']}/resource/{table['id']}")
     assert f"/datastore/dump/{table['id']}" in page.body
     assert "_datastore_only_resource" not in page.body
+    assert "Datastore active" not in page.body and "datastore_active" not in page.body
+    assert f"/datastore/dump/{table['id']}?bom=True" in page.body, "the CSV export is linked"
+    assert app.get(f"/zh_Hans_CN/datastore/api_info/{table['id']}").status_code == 200, "the 数据 API button works"
     dump = app.get(f"/datastore/dump/{table['id']}")
     assert dump.status_code == 200 and "row-" in dump.body
