@@ -8,9 +8,10 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.sharing import config
 from ckanext.sharing.access import masking, policy
-from ckanext.sharing.ui import dates
+from ckanext.sharing.ui import dates, landing
 
-__all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items"]
+__all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items",
+           "sharing_grants_of", "sharing_pending_to_decide"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -54,3 +55,24 @@ def format_resource_items(next_helper: Callable[..., Any], items: list[tuple[str
         for key, value in items if key not in _INTERNAL_RESOURCE_KEYS
     ]
     return next_helper(kept)
+
+
+def sharing_grants_of(requests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The grant of each approved request the current user may see, by request id (the queue shows
+    the approved period, which can be shorter than the requested one)."""
+    user = tk.current_user
+    context = {"user": user.name if user and user.is_authenticated else ""}
+    grants: dict[str, dict[str, Any]] = {}
+    for req in requests:
+        if not req.get("grant_id"):
+            continue
+        try:
+            grants[req["id"]] = tk.get_action("sharing_grant_show")(dict(context), {"id": req["grant_id"]})
+        except (tk.ObjectNotFound, tk.NotAuthorized):
+            continue
+    return grants
+
+
+def sharing_pending_to_decide() -> int:
+    """How many pending requests the current user decides (the header badge of deciders)."""
+    return sum(landing.pending_by_org().values())

@@ -11,7 +11,7 @@ from ckan.tests.helpers import call_action
 from ckanext.sharing.workflow import clock
 
 from tests.ui.forms import browser_post
-from tests.workflow.support import PLUGINS, build_world, ctx, login, request_body
+from tests.workflow.support import PASSWORD, PLUGINS, build_world, csrf_token, ctx, login, request_body
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -64,3 +64,39 @@ def test_grant_until_a_date_shows_that_date(app):
     login(app, w, "requester")
     mine = app.get("/zh_Hans_CN/dashboard/access-requests").body
     assert until.isoformat() in mine and "(+0800)" not in mine
+
+
+@pytest.mark.ckan_config("ckan.auth.route_after_login", "sharing_landing.landing")
+def test_decider_lands_on_the_pending_queue_and_the_badge_counts_it(app):
+    """After login a decider lands on the pending queue; the header badge counts the pending requests
+    they decide (3), a requester's own page shows no badge."""
+    w = build_world(app)
+    for role in ("requester", "colleague", "plain"):
+        call_action("sharing_request_create", ctx(w, role), **request_body(w))
+    app.client = app.test_client()
+    page = app.get("/user/login")
+    resp = app.post("/user/login", data={"login": w.users["admin_b"]["name"], "password": PASSWORD,
+                                         "_csrf_token": csrf_token(page.body)}, follow_redirects=True)
+    assert resp.request.path == f"/organization/{w.orgs['b']['id']}/access-requests", resp.request.path
+    assert resp.request.args.get("state") == "pending"
+    badge = re.search(r'sharing-pending-badge.*?<span class="badge">(\d+)</span>', resp.body, re.S)
+    assert badge and badge.group(1) == "3", re.findall(r'<li class="notifications.{0,400}', resp.body, re.S)
+    login(app, w, "requester")
+    landed = app.get("/dashboard/home", follow_redirects=True)
+    assert landed.request.path == "/dashboard/access-requests"
+    assert "sharing-pending-badge" not in landed.body
+
+
+def test_queue_shows_the_approved_period(app):
+    """Approved for fewer days than asked: the queue shows the approved end date next to the requested days."""
+    w = build_world(app)
+    req = call_action("sharing_request_create", ctx(w, "requester"), **request_body(w, requested_days=30))
+    until = clock.today() + dt.timedelta(days=7)
+    login(app, w, "admin_b")
+    page = app.get(f"/zh_Hans_CN/access-request/{req['id']}")
+    app.post(f"/zh_Hans_CN/access-request/{req['id']}",
+             data=browser_post(page.body, "sharing-approve-form", {"expires": until.isoformat()}))
+    html = app.get(f"/zh_Hans_CN/organization/{w.orgs['b']['name']}/access-requests").body
+    row = re.search(rf'data-request-id="{req["id"]}".*?</tr>', html, re.S).group(0)
+    assert until.isoformat() in row
+    assert 'class="table-responsive"' in html
