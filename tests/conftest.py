@@ -18,6 +18,10 @@ from ckan import model
 from ckan.tests import factories
 from ckan.tests import helpers
 
+# fixtures shared by the suite: live portals (tests/live.py) and browser tests (tests/browser.py)
+from tests.browser import browser, screenshot  # noqa: F401
+from tests.live import live_portal, live_portals, live_worker  # noqa: F401
+
 
 _core_reset_db = helpers.reset_db
 
@@ -41,3 +45,4 @@ def _upgrade(migration_dir: str) -> None:
 def reset_db():
     """Replace CKAN's fixture: reset core tables, then bring plugin tables to head."""
     return _reset_all
+

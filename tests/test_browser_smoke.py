@@ -1,0 +1,54 @@
+"""Browser smoke test: headless Chromium on the live portal in English (tests/browser.py)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.browser import console_errors, login
+from tests.live import LivePortal, LivePortals, make_user
+
+
+@pytest.fixture(scope="module")
+def en_portal(live_portals: LivePortals) -> LivePortal:
+    """The default live portal, in English (test.ini's default too, so no second portal is started)."""
+    return live_portals.get(config={"ckan.locale_default": "en"})
+
+
+def test_home_and_dataset_search_render_without_console_errors(en_portal: LivePortal, browser: Any,
+                                                                screenshot: Callable[[Any, str], Any]) -> None:
+    """The home page and the dataset search page load in Chromium, in English, with a clean JS console."""
+    browser.get(en_portal.url + "/")
+    screenshot(browser, "home")
+    assert browser.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en"
+    assert browser.find_elements(By.CSS_SELECTOR, "header, .masthead, .account-masthead")
+    assert console_errors(browser) == []
+
+    browser.get(en_portal.url + "/dataset/")
+    screenshot(browser, "dataset-search")
+    assert browser.find_element(By.CSS_SELECTOR, "form#dataset-search-form input[name=q]")
+    assert "dataset" in browser.title.lower()
+    assert console_errors(browser) == []
+
+
+def test_console_errors_reports_what_the_browser_logged(en_portal: LivePortal, browser: Any) -> None:
+    """The console helper is not blind: a page answering 404 shows up as a console error."""
+    browser.get(en_portal.url + "/dataset/no-such-dataset-for-the-console-check")
+
+    errors = console_errors(browser)
+
+    assert any("404" in message for message in errors), errors
+    assert console_errors(browser) == [], "reading drains the log"
+
+
+def test_login_helper_gives_a_logged_in_browser(en_portal: LivePortal, browser: Any,
+                                                screenshot: Callable[[Any, str], Any]) -> None:
+    """login() signs a user in through the form: the dashboard then names them, and the console is clean."""
+    user = make_user(fullname="Browser Person")
+
+    login(browser, en_portal, user)
+    screenshot(browser, "dashboard")
+
+    assert "Browser Person" in browser.find_element(By.CSS_SELECTOR, ".account-masthead").text
+    assert console_errors(browser) == []
