@@ -49,8 +49,8 @@ def _field_label(key: str) -> str:
 
 
 def _error_summary(errors: dict[str, Any]) -> dict[str, str]:
-    """All errors of a form at once, each under its field's label."""
-    return {_field_label(key): "; ".join(str(v) for v in (val if isinstance(val, list) else [val]))
+    """All errors of a form at once, by field key, each message led by its field's label."""
+    return {key: _field_label(key) + ": " + "; ".join(str(v) for v in (val if isinstance(val, list) else [val]))
             for key, val in errors.items()}
 
 
@@ -267,7 +267,7 @@ def revoke(id: str):
     except tk.NotAuthorized:
         return tk.abort(403, tk._("Only the owning organization's admins may revoke this grant"))
     except tk.ValidationError as e:
-        h.flash_error("; ".join(f"{k}: {v}" for k, v in _error_summary(e.error_dict).items()))
+        h.flash_error("; ".join(_error_summary(e.error_dict).values()))
     return tk.redirect_to("sharing.org_grants", id=grant["owner_org"])
 
 
