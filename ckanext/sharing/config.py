@@ -92,3 +92,8 @@ def pi_scan_max_rows() -> int:
 def default_license_id() -> str:
     """Licence of a dataset that names none (CKAN licence register id): DCAT always publishes one (SPEC §3b)."""
     return str(_get("default_license_id") or "")
+
+
+def account_help() -> str:
+    """How a visitor gets an account while registration is closed (login page; empty: our default text)."""
+    return str(_get("account_help") or "").strip()

@@ -1,13 +1,17 @@
 """Template helpers of ckanext-sharing (all prefixed ``sharing_``)."""
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.sharing import config
 from ckanext.sharing.access import masking, policy
+from ckanext.sharing.ui import dates, landing
 
-__all__ = ["sharing_tier_label", "sharing_request_url"]
+__all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items",
+           "sharing_grants_of", "sharing_pending_to_decide"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -22,3 +26,53 @@ def sharing_tier_label(tier: str) -> str:
 def sharing_request_url(pkg: dict[str, Any] | str) -> str:
     """The access-request page of a dataset (where masked resource URLs point)."""
     return masking.request_url(pkg if isinstance(pkg, str) else (pkg.get("name") or pkg.get("id")))
+
+
+def sharing_date(value: Any, with_time: bool = False) -> str:
+    """A date or moment in the portal's time zone, always ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` with time)."""
+    return dates.local_text(value, with_time)
+
+
+def sharing_account_help() -> str:
+    """The login page's word on getting an account while registration is closed (configurable)."""
+    return config.account_help() or tk._(
+        "Accounts are not open for self-registration. Ask the data administrator of your department "
+        "for an account, or contact the portal's operator."
+    )
+
+
+# Resource keys that are bookkeeping, not information for a reader ("Datastore active True", issue 11).
+_INTERNAL_RESOURCE_KEYS = frozenset({"datastore_active", "datastore_contains_all_records_of_source",
+                                     "sharing_restricted", "url_type", "package_id", "position", "state"})
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+@tk.chained_helper
+def format_resource_items(next_helper: Callable[..., Any], items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Core's resource table without internal keys, its moments in the one date format of our pages."""
+    kept = [
+        (key, sharing_date(value, with_time=True) if isinstance(value, str) and _ISO_MOMENT.match(value) else value)
+        for key, value in items if key not in _INTERNAL_RESOURCE_KEYS
+    ]
+    return next_helper(kept)
+
+
+def sharing_grants_of(requests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The grant of each approved request the current user may see, by request id (the queue shows
+    the approved period, which can be shorter than the requested one)."""
+    user = tk.current_user
+    context = {"user": user.name if user and user.is_authenticated else ""}
+    grants: dict[str, dict[str, Any]] = {}
+    for req in requests:
+        if not req.get("grant_id"):
+            continue
+        try:
+            grants[req["id"]] = tk.get_action("sharing_grant_show")(dict(context), {"id": req["grant_id"]})
+        except (tk.ObjectNotFound, tk.NotAuthorized):
+            continue
+    return grants
+
+
+def sharing_pending_to_decide() -> int:
+    """How many pending requests the current user decides (the header badge of deciders)."""
+    return sum(landing.pending_by_org().values())

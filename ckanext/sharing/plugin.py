@@ -16,11 +16,12 @@ from ckanext.sharing.access import guard, masking
 from ckanext.sharing.logic import action, auth
 from ckanext.sharing.logic.action import core
 from ckanext.sharing.translation import SharingTranslation
+from ckanext.sharing.ui import blueprints, default_views, uploads
 
 
 @tk.blanket.config_declarations
 @tk.blanket.helpers
-@tk.blanket.blueprints
+@tk.blanket.blueprints(blueprints.blueprints)
 @tk.blanket.validators
 @tk.blanket.cli
 class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslation):
@@ -31,6 +32,7 @@ class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslat
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IFacets, inherit=True)
+    p.implements(p.IResourceController, inherit=True)
 
     # IActions / IAuthFunctions
     def get_actions(self) -> dict[str, Any]:
@@ -67,3 +69,13 @@ class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslat
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         return facets.dataset_facets(facets_dict, package_type)
+
+    # IResourceController: Chinese upload names, DataStore default views (issue 11)
+    def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
+        uploads.name_upload(resource)
+
+    def before_resource_update(self, context: Any, current: dict[str, Any], resource: dict[str, Any]) -> None:
+        uploads.name_upload(resource)
+
+    def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
+        default_views.ensure_datastore_views(context, resource)

@@ -14,6 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.helpers import helper_functions as h
 
 from ckanext.sharing import config
+from ckanext.sharing.ui import dates
 
 __all__ = ["sharing"]
 
@@ -37,8 +38,20 @@ def _action(name: str, data: dict[str, Any]) -> Any:
     return tk.get_action(name)(_context(), data)
 
 
+def _field_label(key: str) -> str:
+    """The label the forms show for a field of the sharing actions (errors never show raw keys, issue 11)."""
+    return {
+        "purpose": tk._("Purpose (用途)"), "use_scenario": tk._("Use scenario (应用场景)"),
+        "requested_days": tk._("Period of access (days)"), "resource_ids": tk._("Resources"),
+        "organization_id": tk._("On behalf of"), "package_id": tk._("Dataset"),
+        "expires": tk._("Access until"), "reason": tk._("Reason"), "decision": tk._("Decision"),
+    }.get(key, key)
+
+
 def _error_summary(errors: dict[str, Any]) -> dict[str, str]:
-    return {key: "; ".join(str(v) for v in (val if isinstance(val, list) else [val])) for key, val in errors.items()}
+    """All errors of a form at once, by field key, each message led by its field's label."""
+    return {key: _field_label(key) + ": " + "; ".join(str(v) for v in (val if isinstance(val, list) else [val]))
+            for key, val in errors.items()}
 
 
 def _org_or_abort(id: str) -> dict[str, Any]:
@@ -183,7 +196,7 @@ def decide(id: str):
         decision = form.get("decision")
         try:
             if decision == "approve":
-                form_data = {"id": id, "expires": form.get("expires") or None,
+                form_data = {"id": id, "expires": dates.end_of_local_day(form.get("expires")) or None,
                              "resource_ids": form.getlist("resource_ids"), "reason": form.get("reason") or None}
                 _action("sharing_request_approve", form_data)
                 h.flash_success(tk._("Request approved: access granted."))
@@ -254,7 +267,7 @@ def revoke(id: str):
     except tk.NotAuthorized:
         return tk.abort(403, tk._("Only the owning organization's admins may revoke this grant"))
     except tk.ValidationError as e:
-        h.flash_error("; ".join(f"{k}: {v}" for k, v in _error_summary(e.error_dict).items()))
+        h.flash_error("; ".join(_error_summary(e.error_dict).values()))
     return tk.redirect_to("sharing.org_grants", id=grant["owner_org"])
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping, Optional
 
-from ckan import model
+from ckan import model, plugins
 from ckan.lib.helpers import url_for
 from ckan.lib import munge
 import ckan.plugins.toolkit as tk
@@ -53,7 +53,10 @@ def mask_package(pkg: dict[str, Any], resource_ids: Optional[Iterable[str]] = No
 
 
 def _real_url(res: model.Resource, package_type: str) -> str:
-    """The URL CKAN's own dictization gives (uploads: the qualified download URL)."""
+    """The URL CKAN's own dictization gives (uploads: the qualified download URL; DataStore-only tables:
+    their dump, as the datastore plugin's ``before_resource_show`` gives, SPEC §3b)."""
+    if res.url_type == "datastore" and plugins.plugin_loaded("datastore"):
+        return url_for("datastore.dump", resource_id=res.id, qualified=True)
     if res.url_type == "upload":
         filename = munge.munge_filename((res.url or "").rsplit("/")[-1])
         return url_for(

@@ -85,8 +85,18 @@ def _current_package_id(data: FlattenDataDict, context: Context) -> Optional[str
 
 
 def _row_blank(row: dict[str, Any]) -> bool:
-    """A data-item row with nothing filled in (the form's spare row): yes/no 'no' counts as empty."""
-    return all(_empty(v) or (k == "item_personal" and not _truthy(v)) for k, v in row.items())
+    """A data-item row with nothing filled in (the form's spare row): yes/no 'no' counts as empty.
+
+    The form's hidden template row (``data_items-REPEATING-INDEX0-item_name`` …, posted when the page's
+    JavaScript did not remove it) arrives as a row whose keys are ``INDEX0-item_name`` …, kept by navl
+    in the row's ``__extras``: it is blank when all of those are (issue 11).
+    """
+    def blank(name: Any, value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(blank(k, v) for k, v in value.items())
+        return _empty(value) or (str(name).endswith("item_personal") and not _truthy(value))
+
+    return all(blank(k, v) for k, v in row.items())
 
 
 def _item_rows(

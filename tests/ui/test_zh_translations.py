@@ -1,0 +1,55 @@
+"""Our catalogue overrides core's zh_Hans_CN where core's is missing or wrong (issue 11)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.workflow.support import PLUGINS
+
+pytestmark = [
+    pytest.mark.ckan_config("ckan.plugins", PLUGINS),
+    pytest.mark.usefixtures("with_plugins"),
+]
+
+
+def test_login_page_uses_our_translations_over_cores(app):
+    """The Chinese login page says 用户名或电子邮箱 and 登录 (core: English and 登陆)."""
+    html = app.get("/zh_Hans_CN/user/login").body
+    assert "用户名或电子邮箱" in html
+    assert "Username or Email" not in html
+    assert "登录" in html
+    assert "登陆" not in html
+
+
+def test_english_pages_keep_core_english(app):
+    """The override is for zh_Hans_CN only: English pages keep core's English."""
+    html = app.get("/en/user/login").body
+    assert "Username or Email" in html and "用户名或电子邮箱" not in html
+
+
+@pytest.mark.ckan_config("ckan.auth.create_user_via_web", "false")
+def test_login_page_says_how_to_get_an_account_when_registration_is_closed(app):
+    """Registration closed: the Chinese login page explains how to get an account (default text)."""
+    html = app.get("/zh_Hans_CN/user/login").body
+    assert 'id="sharing-account-help"' in html
+    assert "请向本部门的数据管理员申请账户" in html
+
+
+@pytest.mark.ckan_config("ckan.auth.create_user_via_web", "false")
+@pytest.mark.ckan_config("ckanext.sharing.account_help", "请致电 0591-12345678 申请账户。")
+def test_account_help_text_is_configurable(app):
+    """ckanext.sharing.account_help replaces the default text on the login page."""
+    html = app.get("/zh_Hans_CN/user/login").body
+    assert "请致电 0591-12345678 申请账户。" in html
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_not_shared_dataset_404_is_in_chinese(app):
+    """A not_shared dataset's 404 page speaks Chinese (heading and message)."""
+    from ckan.tests import factories
+
+    org = factories.Organization()
+    pkg = factories.Dataset(owner_org=org["id"], sharing_tier="not_shared", share_basis="法律规定")
+    resp = app.get(f"/zh_Hans_CN/dataset/{pkg['name']}", status=404)
+    assert "404 页面不存在" in resp.body
+    assert "数据集不存在，或您无权查看" in resp.body
+    assert "Not Found" not in resp.body and "Dataset not found" not in resp.body
