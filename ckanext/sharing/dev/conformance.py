@@ -107,13 +107,33 @@ class RequestsClient:
         return self._wrap(self.session.post(self.base + url, headers=headers, data=fields,
                                             files={"upload": (filename, content)}, timeout=self.timeout))
 
+    def post_form(self, url, headers, data):
+        """A form POST (the leak crawler's POST routes)."""
+        return self._wrap(self.session.post(self.base + url, headers=headers, data=data, allow_redirects=False,
+                                            timeout=self.timeout))
+
+
+#: the secrets of a tier that are data (SPEC §1): only users with full access may see them
+DATA_SECRETS = ("link", "upload_name", "upload_body", "ds_value", "cache_url", "original_url", "download_url",
+                "access_url", "url_extra")
+#: the resource extras of the link resource that carry a location (SPEC §3: every URL-bearing field is masked)
+URL_FIELDS = {"cache_url": "cache_url", "original_url": "original_url", "download_url": "download_url",
+              "access_url": "access_url", "documentation_url": "url_extra"}
+
 
 def secrets_for(run: str, tier: str) -> dict[str, str]:
+    """Unique canaries of one tier: data values, and ``meta`` (metadata hidden users may not see)."""
     return {
         "link": f"https://files.example.gov.cn/{tier}/secret-link-{run}.csv",
         "upload_name": f"secret-{tier}-{run}.csv",
         "upload_body": f"SECRET-UPLOAD-{tier}-{run}",
         "ds_value": f"SECRET-DS-{tier}-{run}",
+        "cache_url": f"https://cache.example.gov.cn/{tier}/secret-cache-{run}.csv",
+        "original_url": f"https://origin.example.gov.cn/{tier}/secret-original-{run}.csv",
+        "download_url": f"https://dl.example.gov.cn/{tier}/secret-download-{run}.csv",
+        "access_url": f"https://access.example.gov.cn/{tier}/secret-access-{run}",
+        "url_extra": f"https://docs.example.gov.cn/{tier}/secret-extra-{run}",
+        "meta": f"smeta-{tier}-{run}",
     }
 
 
@@ -133,6 +153,7 @@ class World:
     orgs: list[dict[str, Any]] = field(default_factory=list)
     org: dict[str, Any] = field(default_factory=dict)
     group: dict[str, Any] = field(default_factory=dict)
+    site_user: str = ""
 
     def headers(self, role: str) -> dict[str, str]:
         token = self.tokens.get(role)
@@ -214,14 +235,17 @@ def populate(w: World) -> None:
                  "not_shared": {"share_basis": "Law X article 1"}}.get(tier, {})
         resp = client.post_json("/api/3/action/package_create", w.headers("sysadmin"), {
             "name": f"chk-{tier.replace('_', '-')}-{run}", "title": f"Check {tier} {run}", "owner_org": w.org["id"],
-            "sharing_tier": tier, "notes": "conformance dataset", "groups": [{"id": w.group["id"]}],
+            "sharing_tier": tier, "notes": f"conformance dataset {s['meta']}", "tag_string": s["meta"],
+            "groups": [{"id": w.group["id"]}],
             **extra, **_catalogue_fields(tier, run),
         })
         expect(resp.status_code == 200, f"package_create {tier}: {resp.body[:500]}")
         pkg = resp.json["result"]
         w.pkgs[tier] = pkg
         link = client.post_json("/api/3/action/resource_create", admin_headers,
-                                {"package_id": pkg["id"], "name": "link", "url": s["link"], "format": "CSV"})
+                                {"package_id": pkg["id"], "name": "link", "url": s["link"], "format": "CSV",
+                                 "description": f"link {s['meta']}",
+                                 **{key: s[name] for key, name in URL_FIELDS.items()}})
         expect(link.status_code == 200, f"resource_create link: {link.body[:300]}")
         upload = client.upload("/api/3/action/resource_create", admin_headers,
                                {"package_id": pkg["id"], "name": "upload"}, s["upload_name"], s["upload_body"].encode())
@@ -235,12 +259,15 @@ def populate(w: World) -> None:
         w.views[tier] = view["id"]
         _act("package_collaborator_create", id=pkg["id"], user_id=w.users["collaborator"]["id"], capacity="member")
         client.post_json("/api/3/action/package_patch", admin_headers,
-                         {"id": pkg["id"], "notes": "conformance dataset, updated"})
+                         {"id": pkg["id"], "notes": f"conformance dataset {s['meta']}, updated"})
+        for role in ("registered", "other_org", "grantee"):  # followee lists return what a user follows
+            client.post_json("/api/3/action/follow_dataset", w.headers(role), {"id": pkg["id"]})
     model.Session.add(SharingGrant(
         package_id=w.pkgs["conditional"]["id"], owner_org=w.org["id"], organization_id=grantee_org["id"],
         expires=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30), created_by=w.users["sysadmin"]["id"],
     ))
     model.Session.commit()
+    w.site_user = _act("get_site_user")["name"]
     for tier in TIERS:
         acts = _act("package_activity_list", id=w.pkgs[tier]["id"])
         w.activities[tier] = acts[0]["id"]
