@@ -22,11 +22,19 @@ from tests.access.test_conformance import FlaskClient
 PLUGINS = ("activity datastore datatables_view scheming_datasets scheming_organizations sharing sharing_catalogue "
            "sharing_zh_search")
 CONFIG = {"ckan.plugins": PLUGINS}  # the scheming schemas are test.ini's
-BUDGET = 300.0  # seconds on this machine (2 shared cores); the crawl reports itself incomplete beyond it
+BUDGET = 900.0  # seconds on this machine (2 cores shared by 6 engineers); beyond it the crawl reports itself incomplete
 
-#: (surface, role, tier) the crawler finds today that branch ``leaks`` fixes (issue 10, holes 1-9).
-#: TEMPORARY: the lead empties it when merging ``leaks``.
-KNOWN_UNTIL_LEAKS_MERGED: set[tuple[str, str, str]] = set()
+#: (surface, role, tier, canary) patterns (``*``: any) the crawler finds today that branch ``leaks`` fixes
+#: (issue 10, holes 1-9). TEMPORARY: the lead empties it when merging ``leaks``.
+KNOWN_UNTIL_LEAKS_MERGED: set[tuple[str, str, str, str]] = {
+    # hole 9: the guard's 403 page names a not_shared dataset's id (hidden must be 404 naming nothing)
+    ("dataset_resource.*", "*", "*", "dataset id"), ("resource.*", "*", "*", "dataset id"),
+    ("activity.package_*", "*", "*", "dataset id"), ("activity.resource_history", "*", "*", "dataset id"),
+    ("*", "*", "*", "cache_url"),  # hole 4: cache_url not masked, on every surface that returns resources
+    ("*", "*", "*", "url_extra"),  # hole 4: URL-valued resource extras not masked (deny-list)
+    ("followee_list", "*", "*", "*"),  # hole 2: followee lists dictize without package_show
+    ("dataset_followee_list", "*", "*", "*"),  # hole 2
+}
 
 
 class FormClient(FlaskClient):
@@ -53,7 +61,7 @@ def world(reset_db, reset_index):
 @pytest.fixture(scope="module")
 def report(world: cf.World) -> crawler.Report:
     started = time.monotonic()
-    result = crawler.crawl(world, budget=BUDGET, url_map=_url_map())
+    result = crawler.crawl(world, budget=BUDGET, url_map=_url_map(), sample_routes=True)
     print(result.render(), f"\n(wall time {time.monotonic() - started:.0f} s)")
     return result
 
@@ -80,23 +88,24 @@ def test_crawl_is_exhaustive_and_bounded(report: crawler.Report) -> None:
     assert {"package_show", "resource_search", "dataset_followee_list", "datastore_search",
             "package_activity_list", "sharing_access_check"} <= set(report.actions)
     assert {"dataset.read", "resource.download", "datastore.dump", "activity.package_activity"} <= set(report.routes)
-    assert set(report.roles) == {"anonymous", "registered", "other_org", "grantee"}
+    assert set(report.roles) == set(cf.ROLES) - {"sysadmin"}
+    assert report.tiers == list(cf.TIERS + cf.FOREIGN)
     assert report.answered > len(report.actions)
 
 
 def test_a_planted_leak_is_reported(world: cf.World) -> None:
     """The conditional dataset's notes carrying its own cache URL (data) are reported for package_show and the
-    dataset page as anonymous, tier conditional; a full role is not crawled, and the listing of names is clean."""
+    dataset page as anonymous, tier conditional; a role full everywhere is not crawled; the list of names is clean."""
     pkg = world.pkgs["conditional"]
     cache = world.secrets("conditional")["cache_url"]
     notes = cf._act("package_show", id=pkg["id"])["notes"]
     cf._act("package_patch", id=pkg["id"], notes=f"{notes} see {cache}")
     try:
-        result = crawler.crawl(world, roles=["anonymous", "member"], actions=["package_show", "package_list"],
+        result = crawler.crawl(world, roles=["anonymous", "sysadmin"], actions=["package_show", "package_list"],
                                routes=["dataset.read"], budget=60, url_map=_url_map())
     finally:
         cf._act("package_patch", id=pkg["id"], notes=notes)
     assert ("package_show", "anonymous", "conditional") in result.keys(), result.render()
     assert ("dataset.read", "anonymous", "conditional") in result.keys(), result.render()
     assert ("package_list", "anonymous", "conditional") not in result.keys()
-    assert "role member" in result.skipped
+    assert "role sysadmin" in result.skipped

@@ -19,6 +19,7 @@ What it cannot call meaningfully is listed in :data:`SKIPPED` (one place, with t
 """
 from __future__ import annotations
 
+import fnmatch
 import inspect
 import json
 import re
@@ -45,6 +46,11 @@ SKIPPED: dict[str, str] = {
 SKIPPED_PREFIXES: dict[str, str] = {
     "_debug_toolbar.": "the debug toolbar (development only)",
 }
+#: with ``sample_routes`` (the test-suite's bounded crawl) pages are not rendered as these roles: they lack
+#: exactly the datasets ``member`` lacks (the other organization's), so member's pages stand for theirs;
+#: every action is still called as them
+SAMPLED_OUT_OF_ROUTES = {role: "sampled: lacks the same datasets as member, whose pages are crawled"
+                         for role in ("editor", "admin", "collaborator")}
 FULL_ROLES_REASON = ("full access to every planted tier: there is no canary this role may not have, so no call "
                      "can fail for it (mutating actions as it would also destroy the world)")
 
@@ -90,14 +96,15 @@ class Report:
     actions: list[str] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
-    tiers: tuple[str, ...] = cf.TIERS
+    tiers: list[str] = field(default_factory=list)
     calls: int = 0
     answered: int = 0
     seconds: float = 0.0
     complete: bool = True
     findings: list[Finding] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
-    server_errors: list[tuple[str, str, int]] = field(default_factory=list)
+    server_errors: list[tuple[str, str, str]] = field(default_factory=list)
+    phases: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def keys(self) -> set[tuple[str, str, str]]:
         return {f.key() for f in self.findings}
@@ -108,6 +115,7 @@ class Report:
             f"leak crawl: {len(self.actions)} actions × {len(self.routes)} routes × {len(self.roles)} roles × "
             f"{len(self.tiers)} tiers: {self.calls} calls ({self.answered} answered 2xx) in {self.seconds:.0f} s"
             + ("" if self.complete else " — BUDGET EXHAUSTED, crawl incomplete"),
+            "  " + "; ".join(f"{label}: {n} calls in {t:.0f} s" for label, (n, t) in self.phases.items()),
         ]
         for name, reason in sorted(self.skipped.items()):
             lines.append(f"  not called: {name}: {reason}")
@@ -126,7 +134,7 @@ class Report:
 def canaries(w: cf.World) -> list[Canary]:
     """Every planted value per tier, with the kind that says who may see it."""
     out = []
-    for tier in cf.TIERS:
+    for tier in places(w):
         s = w.secrets(tier)
         for name in cf.DATA_SECRETS:
             out.append(Canary(s[name], tier, DATA, name))
@@ -136,22 +144,27 @@ def canaries(w: cf.World) -> list[Canary]:
     return out
 
 
+def places(w: cf.World) -> list[str]:
+    """The planted datasets' keys: the tiers, then the FOREIGN datasets when the world has them."""
+    return [p for p in cf.TIERS + cf.FOREIGN if p in w.pkgs]
+
+
 def forbidden(role: str, all_canaries: Iterable[Canary]) -> list[Canary]:
     """The canaries this role may not have: data unless full, metadata and identity when hidden."""
     out = []
     for c in all_canaries:
-        level = cf.EXPECT[role][cf.TIERS.index(c.tier)]
+        level = cf.expected_level(role, c.tier)
         if (c.kind == DATA and level != cf.FULL) or (c.kind != DATA and level == cf.HIDDEN):
             out.append(c)
     return out
 
 
 def scan(text: str, request_text: str, watch: Iterable[Canary]) -> list[Canary]:
-    """The watched canaries in ``text`` (also percent-encoded). A dataset id or name counts only when the
-    request did not carry it itself (a page may echo what the caller typed)."""
+    """The watched canaries in ``text`` (also percent-encoded). A canary the request carried itself (a dataset
+    id or name, a tag) does not count: a page may echo what the caller typed."""
     hits = []
     for c in watch:
-        if c.kind == IDENT and c.value in request_text:
+        if c.value in request_text:
             continue
         if c.value in text or quote(c.value, safe="") in text:
             hits.append(c)
@@ -237,17 +250,18 @@ def skip_reason(name: str) -> Optional[str]:
 
 def _objects(w: cf.World, tier: str) -> dict[str, list[str]]:
     """Candidate values per object kind for one tier (the org, group and users are shared by the tiers)."""
-    users = [w.users["sysadmin"]["name"], w.users["admin"]["name"]]
+    users = [w.users["sysadmin"]["name"], w.users["other_org" if tier in cf.FOREIGN else "admin"]["name"]]
     if w.site_user:
         users.append(w.site_user)
     return {
         "package": [w.pkgs[tier]["id"]],
         "package_name": [w.pkgs[tier]["name"]],
-        "resource": [w.res[tier][k]["id"] for k in ("link", "upload", "datastore")],
+        "resource": [w.res[tier][k]["id"] for k in ("link", "upload")],
         "datastore": [w.res[tier]["datastore"]["id"]],
         "view": [w.views[tier]],
-        "activity": [w.activities[tier], w.old_activities[tier]],
-        "organization": [w.org["name"]],
+        "activity": [w.activities[tier]],
+        "old_activity": [w.old_activities[tier]],
+        "organization": [(w.other_org if tier in cf.FOREIGN else w.org)["name"]],
         "group": [w.group["name"]],
         "user": users,
         "tag": [w.secrets(tier)["meta"]],
@@ -256,6 +270,7 @@ def _objects(w: cf.World, tier: str) -> dict[str, list[str]]:
 
 # Which kind of object an ``id`` names, from the words of the action or endpoint name (first match wins).
 _ID_KINDS: list[tuple[tuple[str, ...], str]] = [
+    (("followee",), "user"),
     (("resource_view", "view"), "view"),
     (("changes", "activity_show", "activity_data", "activity_diff", "history"), "activity"),
     (("datastore", "datatables"), "datastore"),
@@ -277,14 +292,23 @@ def id_kinds(name: str) -> tuple[str, ...]:
     return _ALL_KINDS
 
 
+def _id_values(kinds: tuple[str, ...], o: dict[str, list[str]], first: bool = False) -> list[str]:
+    """Values for ``id``: every object of a known kind; the dataset when the name says nothing (files, jobs,
+    vocabularies ... are not planted: the dataset's id is the one value that could make them answer about it)."""
+    if kinds == _ALL_KINDS:
+        return o["package"]
+    return [v for kind in kinds for v in (o[kind][:1] if first else o[kind])]
+
+
 def _fixed(w: cf.World, tier: str, o: dict[str, list[str]]) -> dict[str, Any]:
     """Values of the well-known parameter names (not ``id``); those an action reads are sent."""
     return {
         "package_id": o["package"][0], "dataset_id": o["package"][0], "object": o["package"][0],
         "resource_id": o["datastore"][0], "view_id": o["view"][0], "resource_view_id": o["view"][0],
-        "activity_id": o["activity"][0], "new_id": o["activity"][0], "old_id": o["activity"][1],
+        "activity_id": o["activity"][0], "new_id": o["activity"][0], "old_id": o["old_activity"][0],
         "user_id": o["user"][0], "username": o["user"][0], "user": o["user"][0],
-        "organization_id": w.org["id"], "owner_org": w.org["id"], "org_id": w.org["id"], "group_id": w.group["id"],
+        "organization_id": o["organization"][0], "owner_org": o["organization"][0], "org_id": o["organization"][0],
+        "group_id": w.group["id"],
         "query": ["name:link"], "incomplete": w.run,
         "sql": f'SELECT * FROM "{o["datastore"][0]}"',
         "object_type": "package", "type": "dataset",
@@ -296,10 +320,12 @@ def _fixed(w: cf.World, tier: str, o: dict[str, list[str]]) -> dict[str, Any]:
     }
 
 
-def action_params(w: cf.World, name: str, keys: set[str]) -> list[dict[str, Any]]:
-    """Parameter sets for one action over every tier: the keys it reads, ``id`` varied over its object kinds."""
+def action_params(w: cf.World, name: str, keys: set[str], where: Iterable[str],
+                  first: bool = False) -> list[dict[str, Any]]:
+    """Parameter sets for one action over the given planted datasets: the keys it reads, ``id`` varied over its
+    object kinds (``first``: one object per kind, for calls with side effects, which must be refused anyway)."""
     out, seen = [], set()
-    for tier in cf.TIERS:
+    for tier in where:
         o = _objects(w, tier)
         fixed = {k: v for k, v in _fixed(w, tier, o).items() if k in keys}
         if "autocomplete" in name:  # the only actions that need a query; elsewhere a query only narrows
@@ -307,8 +333,8 @@ def action_params(w: cf.World, name: str, keys: set[str]) -> list[dict[str, Any]
         if name.startswith("datastore") and "id" in keys:
             fixed.setdefault("resource_id", o["datastore"][0])
         ids: list[Optional[str]] = [None]
-        if "id" in keys or not fixed:
-            ids = [v for kind in id_kinds(name) for v in o[kind]]
+        if "id" in keys:
+            ids = list(_id_values(id_kinds(name), o, first))
         for value in ids:
             params = dict(fixed)
             if value is not None:
@@ -332,22 +358,29 @@ _ARG_FIXED = {
 }
 
 
-def route_urls(w: cf.World, rule: Any) -> tuple[list[str], Optional[str]]:
-    """The URLs of one rule filled from every tier's objects, or a reason why it cannot be filled."""
+def route_urls(w: cf.World, rule: Any, where: Iterable[str], first: bool = False) -> tuple[list[str], Optional[str]]:
+    """The URLs of one rule filled from the given planted datasets' objects (``first``: one object per kind),
+    or why it cannot be filled."""
     urls: list[str] = []
-    for tier in cf.TIERS:
+    for tier in where:
         o = _objects(w, tier)
         choices: dict[str, list[Any]] = {}
         for arg in rule.arguments:
-            if arg == "id":
+            if rule.defaults and arg in rule.defaults:
+                choices[arg] = [rule.defaults[arg]]
+            elif arg == "id" and "activity_id" in rule.arguments:  # /dataset/<id>/history/<activity_id>
+                choices[arg] = o["package_name"]
+            elif arg == "id":
                 kinds = id_kinds(rule.endpoint)
                 if kinds == _ALL_KINDS or kinds == ("package",):
                     kinds = ("package_name",)
                 if kinds == ("resource",) or kinds == ("datastore",) and "resource_id" in rule.arguments:
                     kinds = ("package_name",)
-                choices[arg] = [v for kind in kinds for v in o[kind]]
+                choices[arg] = _id_values(kinds, o, first)
+            elif arg == "resource_id" and id_kinds(rule.endpoint) == ("datastore",):
+                choices[arg] = o["datastore"]
             elif arg in _ARG_KIND:
-                choices[arg] = o[_ARG_KIND[arg]]
+                choices[arg] = o[_ARG_KIND[arg]][:1] if first else o[_ARG_KIND[arg]]
             elif arg == "group_type":
                 choices[arg] = ["organization" if "organization" in rule.endpoint else "group"]
             elif arg in _ARG_FIXED:
@@ -390,8 +423,9 @@ class Crawler:
 
     def __init__(self, w: cf.World, roles: Iterable[str] = cf.ROLES, budget: float = 300.0,
                  actions: Optional[Iterable[str]] = None, routes: Optional[Iterable[str]] = None,
-                 url_map: Any = None):
+                 url_map: Any = None, dry_run: bool = False, sample_routes: bool = False):
         self.w = w
+        self.dry_run = dry_run
         self.url_map = url_map
         self.budget = budget
         self.only_actions = set(actions) if actions is not None else None
@@ -404,6 +438,19 @@ class Crawler:
                 del self.watch[role]
                 self.report.skipped[f"role {role}"] = FULL_ROLES_REASON
         self.report.roles = list(self.watch)
+        self.report.tiers = places(w)
+        # a role is called with the objects of the datasets it may not fully read: the answers about a dataset
+        # it may read carry nothing it may not have (organization, group and users are among the objects)
+        self.where = {role: tuple(p for p in places(w) if any(c.tier == p for c in self.watch[role]))
+                      for role in self.watch}
+        # pages render slowly: with sample_routes a role gets one dataset per access level it lacks (the owner
+        # organization's when it has one), not every dataset; actions always get every dataset
+        self.where_routes = {role: _one_per_level(role, where) if sample_routes else where
+                             for role, where in self.where.items()}
+        self.route_roles = [r for r in self.watch if not (sample_routes and r in SAMPLED_OUT_OF_ROUTES)]
+        if sample_routes:
+            for role in SAMPLED_OUT_OF_ROUTES:
+                self.report.skipped[f"routes as {role}"] = SAMPLED_OUT_OF_ROUTES[role]
         self.started = 0.0
 
     def run(self) -> Report:
@@ -413,11 +460,16 @@ class Crawler:
         rules = self._rules()
         reads = [(n, fn) for n, fn in actions if is_read_only(fn)]
         writes = [(n, fn) for n, fn in actions if not is_read_only(fn)]
-        for phase in (lambda: self._call_actions(reads), lambda: self._call_routes(rules, "GET"),
-                      lambda: self._call_actions(writes), lambda: self._call_routes(rules, "POST")):
+        phases = {"read actions": lambda: self._call_actions(reads), 
+                  "GET routes": lambda: self._call_routes(rules, "GET"),
+                  "actions with side effects": lambda: self._call_actions(writes, first=True),
+                  "POST routes": lambda: self._call_routes(rules, "POST")}
+        for label, phase in phases.items():
             if not self._in_budget():
                 break
+            begun, calls = time.monotonic(), self.report.calls
             phase()
+            self.report.phases[label] = (self.report.calls - calls, time.monotonic() - begun)
         self.report.seconds = time.monotonic() - self.started
         return self.report
 
@@ -440,49 +492,65 @@ class Crawler:
         self.report.actions = [n for n, _ in out]
         return out
 
-    def _rules(self) -> list[tuple[Any, list[str]]]:
-        out = []
+    def _rules(self) -> list[Any]:
+        out, seen = [], set()
         for rule in url_rules(self.url_map):
             if self.only_routes is not None and rule.endpoint not in self.only_routes:
                 continue
+            if (rule.rule, tuple(sorted(rule.methods))) in seen:  # a blueprint registered twice (dataset types)
+                continue
+            seen.add((rule.rule, tuple(sorted(rule.methods))))
             reason = skip_reason(rule.endpoint)
-            urls: list[str] = []
             if not reason:
-                urls, reason = route_urls(self.w, rule)
+                reason = route_urls(self.w, rule, places(self.w))[1]
             if reason:
                 self.report.skipped[f"{rule.endpoint} {rule.rule}"] = reason
                 continue
-            out.append((rule, urls))
-        self.report.routes = sorted({r.endpoint for r, _ in out})
+            out.append(rule)
+        self.report.routes = sorted({r.endpoint for r in out})
         return out
 
-    def _call_actions(self, actions: list[tuple[str, Callable[..., Any]]]) -> None:
+    def _call_actions(self, actions: list[tuple[str, Callable[..., Any]]], first: bool = False) -> None:
         for name, fn in actions:
-            params_list = action_params(self.w, name, keys_read(fn))
+            keys = keys_read(fn)
             for role in self.watch:
-                for params in params_list:
+                for params in action_params(self.w, name, keys, self.where[role], first):
                     if not self._in_budget():
                         return
                     body = json.dumps(params)
-                    resp = self.w.client.post_json(f"/api/3/action/{name}", self.w.headers(role), params)
+                    resp = self._send(name, role, self.w.client.post_json, f"/api/3/action/{name}",
+                                      self.w.headers(role), params)
                     self._check(name, role, "POST", f"/api/3/action/{name} {body}", body, resp)
 
-    def _call_routes(self, rules: list[tuple[Any, list[str]]], method: str) -> None:
+    def _call_routes(self, rules: list[Any], method: str) -> None:
         query = {"q": self.w.run, "new_id": self.w.activities["not_shared"],
                  "old_id": self.w.old_activities["not_shared"]}
-        for rule, urls in rules:
+        for rule in rules:
             if method not in rule.methods:
                 continue
-            for role in self.watch:
-                for url in urls:
+            for role in self.route_roles:
+                for url in route_urls(self.w, rule, self.where_routes[role], True)[0]:
                     if not self._in_budget():
                         return
                     if method == "GET":
-                        resp = self.w.client.get(url, self.w.headers(role), query_string=query,
-                                                 follow_redirects=False)
+                        resp = self._send(rule.endpoint, role, self.w.client.get, url, self.w.headers(role),
+                                          query_string=query, follow_redirects=False)
                     else:
-                        resp = _post_form(self.w.client, url, self.w.headers(role), query)
+                        resp = self._send(rule.endpoint, role, _post_form, self.w.client, url,
+                                          self.w.headers(role), query)
                     self._check(rule.endpoint, role, method, url, url + json.dumps(query), resp)
+
+    def _send(self, surface: str, role: str, call: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """One request; an exception the test app propagates (a 500 of a live portal) is recorded, not raised."""
+        if self.dry_run:  # counting the calls only
+            return _Failed("dry run", 0)
+        try:
+            return call(*args, **kw)
+        except Exception as err:  # the app's own failure: a finding for the 5xx list, never the crawl's end
+            from ckan import model
+
+            model.Session.rollback()
+            return _Failed(f"{type(err).__name__}: {str(err)[:80]}")
 
     def _check(self, surface: str, role: str, method: str, target: str, request_text: str, resp: Any) -> None:
         self.report.calls += 1
@@ -490,10 +558,20 @@ class Crawler:
         if 200 <= status < 300:
             self.report.answered += 1
         elif status >= 500:
-            self.report.server_errors.append((surface, role, status))
+            self.report.server_errors.append((surface, role, getattr(resp, "error", str(status))))
         headers = " ".join(f"{k}: {v}" for k, v in _header_items(resp.headers))
         for c in scan(_text(resp) + "\n" + headers, request_text, self.watch[role]):
             self.report.findings.append(Finding(surface, role, c.tier, c.name, method, target[:200], status))
+
+
+@dataclass
+class _Failed:
+    """What the crawler keeps of a request the app raised on (the Flask test app propagates exceptions)."""
+
+    error: str
+    status_code: int = 500
+    body: str = ""
+    headers: Any = None
 
 
 def _text(resp: Any) -> str:
@@ -505,10 +583,15 @@ def _text(resp: Any) -> str:
 
 
 def _header_items(headers: Any) -> Iterable[tuple[str, str]]:
-    try:
-        return list(headers.items())
-    except AttributeError:
-        return []
+    return list(headers.items()) if headers is not None else []
+
+
+def _one_per_level(role: str, where: Iterable[str]) -> tuple[str, ...]:
+    """The first planted dataset of each access level (metadata-only, hidden) the role has."""
+    chosen: dict[str, str] = {}
+    for place in where:
+        chosen.setdefault(cf.expected_level(role, place), place)
+    return tuple(chosen.values())
 
 
 def _post_form(client: Any, url: str, headers: dict[str, str], data: dict[str, Any]) -> Any:
@@ -524,7 +607,12 @@ def crawl(w: cf.World, **kw: Any) -> Report:
     return Crawler(w, **kw).run()
 
 
-def unexpected(report: Report, known: Iterable[tuple[str, str, str]]) -> list[Finding]:
-    """Findings not in the tolerated list (surface, role, tier)."""
-    tolerated = set(known)
-    return [f for f in report.findings if f.key() not in tolerated]
+def unexpected(report: Report, known: Iterable[tuple[str, str, str, str]]) -> list[Finding]:
+    """Findings not in the tolerated list of (surface, role, tier, canary) shell patterns (``*`` as in fnmatch)."""
+    patterns = list(known)
+
+    def tolerated(f: Finding) -> bool:
+        values = (f.surface, f.role, f.tier, f.canary)
+        return any(all(fnmatch.fnmatchcase(v, p) for p, v in zip(pattern, values)) for pattern in patterns)
+
+    return [f for f in report.findings if not tolerated(f)]
