@@ -16,29 +16,39 @@ def sharing() -> None:
 @sharing.command("check-access")
 @click.option("--url", required=True, help="Base URL of the live portal to probe, e.g. http://127.0.0.1:5000")
 @click.option("--keep", is_flag=True, help="Keep the throw-away organizations, users and datasets.")
-def check_access(url: str, keep: bool) -> None:
+@click.option("--crawl", is_flag=True,
+              help="Also run the leak crawler: every action and route as every role (SPEC §3).")
+@click.option("--budget", default=600, show_default=True, help="Seconds the crawler may take (with --crawl).")
+def check_access(url: str, keep: bool, crawl: bool, budget: int) -> None:
     """Probe a live portal: throw-away users of every role and datasets of every tier, every surface.
 
     Prints a role × tier table (expected access level, surfaces that held) and the failing cells;
-    exits 1 on any failure. Everything it creates is purged afterwards unless --keep is given.
+    with --crawl also the leak crawler's summary and every leak it found (actions and routes are those of
+    this command's configuration, which must be the portal's). Exits 1 on any failure. Everything it
+    creates is purged afterwards unless --keep is given.
     """
     import secrets
 
     from ckanext.sharing.dev import conformance as cf
+    from ckanext.sharing.dev import crawler
 
     world = cf.World(client=cf.RequestsClient(url), run=secrets.token_hex(4))
+    report = None
     try:
         cf.populate(world)
         results = cf.run_cells(world)
         click.echo(cf.render_table(results))
+        if crawl:
+            report = crawler.crawl(world, budget=budget)
+            click.echo(report.render())
     finally:
         if not keep:
             cf.destroy_world(world)
             click.echo(f"removed the throw-away organizations, users and datasets of run {world.run}")
     failed = [r for r in results if not r.ok]
-    if failed:
+    if failed or (report is not None and (report.findings or not report.complete)):
         raise click.exceptions.Exit(1)
-    click.secho(f"all {len(results)} cells hold", fg="green")
+    click.secho(f"all {len(results)} cells hold" + (", the crawler found no leak" if report else ""), fg="green")
 
 
 @sharing.group()

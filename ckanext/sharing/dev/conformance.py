@@ -39,6 +39,29 @@ EXPECT: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: datasets of the tiers that need access in a second organization (``chk-other``, where the other-org user is
+#: admin): there the owner organization's members and the collaborator have no relation to the dataset, so the
+#: leak crawler can test them too. The conformance matrix uses TIERS only.
+FOREIGN = ("foreign_conditional", "foreign_not_shared")
+FOREIGN_FULL = ("other_org", "sysadmin")
+
+
+def tier_of(place: str) -> str:
+    """The tier of a planted dataset's key (``foreign_conditional`` → ``conditional``)."""
+    return place.removeprefix("foreign_")
+
+
+def expected_level(role: str, place: str) -> str:
+    """The access level a role must get to a planted dataset (SPEC §1-§2): EXPECT, or for FOREIGN datasets
+    full for their organization's admin (other_org) and sysadmins, else metadata-only / hidden by tier."""
+    tier = tier_of(place)
+    if place in FOREIGN:
+        if role in FOREIGN_FULL:
+            return FULL
+        return META if tier == "conditional" else HIDDEN
+    return EXPECT[role][TIERS.index(tier)]
+
+
 class CellFailure(AssertionError):
     """One cell of the matrix did not behave as the contract says."""
 
@@ -107,13 +130,33 @@ class RequestsClient:
         return self._wrap(self.session.post(self.base + url, headers=headers, data=fields,
                                             files={"upload": (filename, content)}, timeout=self.timeout))
 
+    def post_form(self, url, headers, data):
+        """A form POST (the leak crawler's POST routes)."""
+        return self._wrap(self.session.post(self.base + url, headers=headers, data=data, allow_redirects=False,
+                                            timeout=self.timeout))
+
+
+#: the secrets of a tier that are data (SPEC §1): only users with full access may see them
+DATA_SECRETS = ("link", "upload_name", "upload_body", "ds_value", "cache_url", "original_url", "download_url",
+                "access_url", "url_extra")
+#: the resource extras of the link resource that carry a location (SPEC §3: every URL-bearing field is masked)
+URL_FIELDS = {"cache_url": "cache_url", "original_url": "original_url", "download_url": "download_url",
+              "access_url": "access_url", "documentation_url": "url_extra"}
+
 
 def secrets_for(run: str, tier: str) -> dict[str, str]:
+    """Unique canaries of one tier: data values, and ``meta`` (metadata hidden users may not see)."""
     return {
         "link": f"https://files.example.gov.cn/{tier}/secret-link-{run}.csv",
         "upload_name": f"secret-{tier}-{run}.csv",
         "upload_body": f"SECRET-UPLOAD-{tier}-{run}",
         "ds_value": f"SECRET-DS-{tier}-{run}",
+        "cache_url": f"https://cache.example.gov.cn/{tier}/secret-cache-{run}.csv",
+        "original_url": f"https://origin.example.gov.cn/{tier}/secret-original-{run}.csv",
+        "download_url": f"https://dl.example.gov.cn/{tier}/secret-download-{run}.csv",
+        "access_url": f"https://access.example.gov.cn/{tier}/secret-access-{run}",
+        "url_extra": f"https://docs.example.gov.cn/{tier}/secret-extra-{run}",
+        "meta": f"smeta-{tier}-{run}",
     }
 
 
@@ -133,6 +176,8 @@ class World:
     orgs: list[dict[str, Any]] = field(default_factory=list)
     org: dict[str, Any] = field(default_factory=dict)
     group: dict[str, Any] = field(default_factory=dict)
+    site_user: str = ""
+    other_org: dict[str, Any] = field(default_factory=dict)
 
     def headers(self, role: str) -> dict[str, str]:
         token = self.tokens.get(role)
@@ -157,11 +202,11 @@ def _act(action: str, /, **data: Any) -> Any:
     return tk.get_action(action)({"user": site_user["name"], "ignore_auth": True}, data)
 
 
-def _catalogue_fields(tier: str, run: str) -> dict[str, Any]:
+def _catalogue_fields(place: str, run: str) -> dict[str, Any]:
     """Fields the catalogue schema requires; ignored by the plain CKAN schema."""
     number = int(run[:6], 16) % 1000000
     return {
-        "res_code": f"301001/{number:06d}{TIERS.index(tier)}",
+        "res_code": f"301001/{number:06d}{(TIERS + FOREIGN).index(place)}",
         "res_class": "3",
         "format_category": "电子表格",
         "data_items": [{"item_name": "value", "item_type": "C"}],
@@ -179,7 +224,8 @@ def build_world(client: Client, run: Optional[str] = None) -> World:
 
 
 def populate(w: World) -> None:
-    """Create org, users of every role, and one dataset per tier with file, link and DataStore table.
+    """Create org, users of every role, and one dataset per tier with file, link and DataStore table (plus the
+    FOREIGN datasets of the other organization, for the leak crawler); every user but sysadmin follows each.
 
     Fills ``w`` as it goes, so :func:`destroy_world` can remove a half-built world too.
     """
@@ -206,45 +252,63 @@ def populate(w: World) -> None:
     grantee_org = _act("organization_create", name=f"chk-grantee-{run}",
                        users=[{"name": w.users["grantee"]["name"], "capacity": "member"}])
     w.orgs.extend([other, grantee_org])
+    w.other_org = other
     w.group = _act("group_create", name=f"chk-group-{run}")
-    admin_headers = w.headers("admin")
     for tier in TIERS:
-        s = w.secrets(tier)
-        extra = {"conditional": {"share_condition": "For approved government use"},
-                 "not_shared": {"share_basis": "Law X article 1"}}.get(tier, {})
-        resp = client.post_json("/api/3/action/package_create", w.headers("sysadmin"), {
-            "name": f"chk-{tier.replace('_', '-')}-{run}", "title": f"Check {tier} {run}", "owner_org": w.org["id"],
-            "sharing_tier": tier, "notes": "conformance dataset", "groups": [{"id": w.group["id"]}],
-            **extra, **_catalogue_fields(tier, run),
-        })
-        expect(resp.status_code == 200, f"package_create {tier}: {resp.body[:500]}")
-        pkg = resp.json["result"]
-        w.pkgs[tier] = pkg
-        link = client.post_json("/api/3/action/resource_create", admin_headers,
-                                {"package_id": pkg["id"], "name": "link", "url": s["link"], "format": "CSV"})
-        expect(link.status_code == 200, f"resource_create link: {link.body[:300]}")
-        upload = client.upload("/api/3/action/resource_create", admin_headers,
-                               {"package_id": pkg["id"], "name": "upload"}, s["upload_name"], s["upload_body"].encode())
-        expect(upload.status_code == 200, f"resource_create upload: {upload.body[:300]}")
-        ds = _act("datastore_create", resource={"package_id": pkg["id"], "name": "table"},
-                  fields=[{"id": "v", "type": "text"}], records=[{"v": s["ds_value"]}], force=True)
-        w.res[tier] = {"link": link.json["result"], "upload": upload.json["result"],
-                       "datastore": {"id": ds["resource_id"]}}
-        view = _act("resource_view_create", resource_id=link.json["result"]["id"], title="Table",
-                    view_type="datatables_view")
-        w.views[tier] = view["id"]
-        _act("package_collaborator_create", id=pkg["id"], user_id=w.users["collaborator"]["id"], capacity="member")
-        client.post_json("/api/3/action/package_patch", admin_headers,
-                         {"id": pkg["id"], "notes": "conformance dataset, updated"})
+        _plant(w, tier, w.org, "admin")
+        _act("package_collaborator_create", id=w.pkgs[tier]["id"], user_id=w.users["collaborator"]["id"],
+             capacity="member")
+    for place in FOREIGN:
+        _plant(w, place, other, "other_org")
+    for place, pkg in w.pkgs.items():
+        client.post_json("/api/3/action/package_patch", w.headers("sysadmin" if place in FOREIGN else "admin"),
+                         {"id": pkg["id"], "notes": f"conformance dataset {w.secrets(place)['meta']}, updated"})
+        for role in ROLES[1:]:  # followee lists return what a user follows
+            client.post_json("/api/3/action/follow_dataset", w.headers(role), {"id": pkg["id"]})
     model.Session.add(SharingGrant(
         package_id=w.pkgs["conditional"]["id"], owner_org=w.org["id"], organization_id=grantee_org["id"],
         expires=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30), created_by=w.users["sysadmin"]["id"],
     ))
     model.Session.commit()
-    for tier in TIERS:
-        acts = _act("package_activity_list", id=w.pkgs[tier]["id"])
-        w.activities[tier] = acts[0]["id"]
-        w.old_activities[tier] = next(a["id"] for a in acts[1:] if "package" in a["activity_type"])
+    w.site_user = _act("get_site_user")["name"]
+    for place, pkg in w.pkgs.items():
+        acts = _act("package_activity_list", id=pkg["id"])
+        w.activities[place] = acts[0]["id"]
+        w.old_activities[place] = next(a["id"] for a in acts[1:] if "package" in a["activity_type"])
+
+
+def _plant(w: World, place: str, org: dict[str, Any], publisher: str) -> None:
+    """One dataset of ``place``'s tier in ``org``: a link carrying every URL field, an upload, a DataStore
+    table and a DataTables view, each with the place's canaries (:func:`secrets_for`)."""
+    client, run, tier = w.client, w.run, tier_of(place)
+    s = w.secrets(place)
+    headers = w.headers(publisher)
+    extra = {"conditional": {"share_condition": "For approved government use"},
+             "not_shared": {"share_basis": "Law X article 1"}}.get(tier, {})
+    resp = client.post_json("/api/3/action/package_create", w.headers("sysadmin"), {
+        "name": f"chk-{place.replace('_', '-')}-{run}", "title": f"Check {place} {run}", "owner_org": org["id"],
+        "sharing_tier": tier, "notes": f"conformance dataset {s['meta']}", "tag_string": s["meta"],
+        "groups": [{"id": w.group["id"]}],
+        **extra, **_catalogue_fields(place, run),
+    })
+    expect(resp.status_code == 200, f"package_create {place}: {resp.body[:500]}")
+    pkg = resp.json["result"]
+    w.pkgs[place] = pkg
+    link = client.post_json("/api/3/action/resource_create", headers,
+                            {"package_id": pkg["id"], "name": "link", "url": s["link"], "format": "CSV",
+                             "description": f"link {s['meta']}",
+                             **{key: s[name] for key, name in URL_FIELDS.items()}})
+    expect(link.status_code == 200, f"resource_create link: {link.body[:300]}")
+    upload = client.upload("/api/3/action/resource_create", headers,
+                           {"package_id": pkg["id"], "name": "upload"}, s["upload_name"], s["upload_body"].encode())
+    expect(upload.status_code == 200, f"resource_create upload: {upload.body[:300]}")
+    ds = _act("datastore_create", resource={"package_id": pkg["id"], "name": "table"},
+              fields=[{"id": "v", "type": "text"}], records=[{"v": s["ds_value"]}], force=True)
+    w.res[place] = {"link": link.json["result"], "upload": upload.json["result"],
+                    "datastore": {"id": ds["resource_id"]}}
+    view = _act("resource_view_create", resource_id=link.json["result"]["id"], title="Table",
+                view_type="datatables_view")
+    w.views[place] = view["id"]
 
 
 def destroy_world(w: World) -> None:
