@@ -87,3 +87,18 @@ def pi_scan_max_bytes() -> int:
 def pi_scan_max_rows() -> int:
     """Personal-information guard: most data rows of one file scanned."""
     return _int("pi_scan_max_rows")
+
+
+def audit_signing_key() -> str:
+    """The private key file that signs ledger checkpoints ('' = none configured; SPEC §5)."""
+    return str(_get("audit_signing_key") or "")
+
+
+def audit_checkpoint_dir() -> str:
+    """Directory where signed checkpoints are also written ('' = nowhere; SPEC §5)."""
+    return str(_get("audit_checkpoint_dir") or "")
+
+
+def auditors() -> frozenset[str]:
+    """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
+    return frozenset(values.split_list(_get("auditors")))

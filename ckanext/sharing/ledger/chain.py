@@ -63,10 +63,14 @@ def append(
 ) -> SharingAudit:
     """Append one row in the caller's transaction (the caller commits).
 
-    The advisory lock is held until that transaction ends, so the id order is the chain order.
+    The advisory lock is held until that transaction ends, so the id order is the chain order and
+    the leaf order of the Merkle tree, which grows in the same transaction (ledger/tree.py).
     """
+    from ckanext.sharing.ledger import tree
+
     session = session or model.Session
     session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    head = tree.read_head(session)
     prev = session.execute(sa.text("SELECT hash FROM sharing_audit ORDER BY id DESC LIMIT 1")).scalar()
     next_id = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('sharing_audit', 'id'))")).scalar()
     row = SharingAudit(
@@ -80,12 +84,14 @@ def append(
         organization_id=organization_id,
         request_id=request_id,
         grant_id=grant_id,
-        detail=json.loads(json.dumps(detail or {}, default=str)),
+        detail=json.loads(tree.canonical_detail(session, detail)),
         prev_hash=prev or GENESIS,
+        leaf_index=head.size,
     )
     row.hash = row_hash(row, row.prev_hash)
     session.add(row)
     session.flush()
+    tree.extend(session, head, row.id)
     return row
 
 

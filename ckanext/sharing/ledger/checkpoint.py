@@ -257,3 +257,23 @@ def open_checkpoint(note: str, verifier: VerifierKey, origin: Optional[str] = No
     if checkpoint.origin != want:
         raise CheckpointError(f"the checkpoint is of the log {checkpoint.origin!r}, not {want!r}")
     return checkpoint
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """``python -m ckanext.sharing.ledger.checkpoint keygen FILE NAME``: a key without loading CKAN
+    (``make run`` creates the demo key this way); prints the public key."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] != "keygen":
+        print("usage: python -m ckanext.sharing.ledger.checkpoint keygen FILE NAME", file=sys.stderr)
+        return 2
+    key = SignerKey.generate(args[2])
+    os.makedirs(os.path.dirname(os.path.abspath(args[1])), exist_ok=True)
+    write_signer(args[1], key)
+    print(key.verifier())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -93,18 +93,14 @@ class Builder:
     """Streams leaf hashes into a tree, keeping the right edge and the complete nodes asked for.
 
     Used to recompute the tree from the rows (``audit verify``): memory is O(log n) plus the
-    ``keep`` nodes; :attr:`roots` records the root at each size in ``roots_at``.
+    ``keep`` nodes (those a proof needs).
     """
 
-    def __init__(self, keep: Iterable[NodeKey] = (), roots_at: Iterable[int] = ()) -> None:
+    def __init__(self, keep: Iterable[NodeKey] = ()) -> None:
         self.size = 0
         self.edge: list[bytes] = []
         self._keep = set(keep)
         self.nodes: dict[NodeKey, bytes] = {}
-        self._roots_at = set(roots_at)
-        self.roots: dict[int, bytes] = {}
-        if 0 in self._roots_at:
-            self.roots[0] = EMPTY_ROOT
 
     def add(self, leaf: bytes) -> None:
         """Append one leaf hash."""
@@ -113,8 +109,6 @@ class Builder:
         for level, index, h in finished:
             if (level, index) in self._keep:
                 self.nodes[(level, index)] = h
-        if self.size in self._roots_at:
-            self.roots[self.size] = root_of(self.edge)
 
     def root(self) -> bytes:
         """The current tree head."""
