@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from ckan import model
 
+from ckanext.sharing.ledger import signing
+
 
 @contextlib.contextmanager
 def superuser() -> Iterator[psycopg2.extensions.cursor]:
@@ -37,3 +39,12 @@ def superuser() -> Iterator[psycopg2.extensions.cursor]:
 def count(table: str = "sharing_audit") -> int:
     """Rows in a ledger table, as the app sees them."""
     return model.Session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+@pytest.fixture
+def signing_key(tmp_path, ckan_config, monkeypatch):
+    """A fresh checkpoint signing key, configured as ckanext.sharing.audit_signing_key."""
+    path = str(tmp_path / "audit.key")
+    key = signing.keygen(path, "test.example/sharing-audit")
+    monkeypatch.setitem(ckan_config, "ckanext.sharing.audit_signing_key", path)
+    return key

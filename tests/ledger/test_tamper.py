@@ -17,21 +17,12 @@ from ckan import model
 from ckanext.sharing.cli import sharing as sharing_cli
 from ckanext.sharing.ledger import chain, events, merkle, signing, tree
 
-from tests.ledger.support import count, superuser
+from tests.ledger.support import count, signing_key, superuser  # noqa: F401 - signing_key is a fixture
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 
 TRICKY = {"zeta": 1, "alpha": {"b": [1.5, "字"], "a": None}, "big": 2 ** 70, "sci": 1e20, "tenth": 0.1,
           "tiny": 1e-7, "text": "请求 \"quoted\" \\ back"}
-
-
-@pytest.fixture
-def signing_key(tmp_path, ckan_config, monkeypatch):
-    """A fresh checkpoint signing key, configured as ckanext.sharing.audit_signing_key."""
-    path = str(tmp_path / "audit.key")
-    key = signing.keygen(path, "test.example/sharing-audit")
-    monkeypatch.setitem(ckan_config, "ckanext.sharing.audit_signing_key", path)
-    return key
 
 
 def _append(n: int, start: int = 0, **detail) -> None:

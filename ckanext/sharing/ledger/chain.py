@@ -10,7 +10,6 @@ import hashlib
 import json
 from typing import Any, Iterator, Optional
 
-import sqlalchemy as sa
 
 from ckan import model
 
@@ -69,12 +68,9 @@ def append(
     from ckanext.sharing.ledger import tree
 
     session = session or model.Session
-    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    head = tree.read_head(session)
-    prev = session.execute(sa.text("SELECT hash FROM sharing_audit ORDER BY id DESC LIMIT 1")).scalar()
-    next_id = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('sharing_audit', 'id'))")).scalar()
+    nxt = tree.lock_and_read(session, _LOCK_KEY, detail)
     row = SharingAudit(
-        id=next_id,
+        id=nxt.id,
         created=dt.datetime.now(dt.timezone.utc),
         actor_id=actor_id,
         actor_name=actor_name,
@@ -84,14 +80,12 @@ def append(
         organization_id=organization_id,
         request_id=request_id,
         grant_id=grant_id,
-        detail=json.loads(tree.canonical_detail(session, detail)),
-        prev_hash=prev or GENESIS,
-        leaf_index=head.size,
+        detail=json.loads(nxt.detail_text),
+        prev_hash=nxt.prev_hash or GENESIS,
+        leaf_index=nxt.head.size,
     )
     row.hash = row_hash(row, row.prev_hash)
-    session.add(row)
-    session.flush()
-    tree.extend(session, head, row.id)
+    tree.append_row(session, nxt.head, row, nxt.detail_text)
     return row
 
 

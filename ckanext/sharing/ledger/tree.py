@@ -59,10 +59,10 @@ def leaf_of(row: Mapping[str, Any]) -> bytes:
     return merkle.leaf_hash(canonical_bytes(row))
 
 
-def canonical_detail(session: Any, detail: Optional[Mapping[str, Any]]) -> str:
-    """The detail as PostgreSQL will store and return it (``CAST(:json AS jsonb)::text``)."""
-    raw = json.dumps(detail or {}, default=str, ensure_ascii=False)
-    return session.execute(sa.text("SELECT CAST(:j AS jsonb)::text"), {"j": raw}).scalar_one()
+def detail_json(detail: Optional[Mapping[str, Any]]) -> str:
+    """The detail as JSON text for PostgreSQL to parse (``CAST(:json AS jsonb)``); non-JSON values
+    become strings."""
+    return json.dumps(detail or {}, default=str, ensure_ascii=False)
 
 
 # --- the head and appends ---------------------------------------------------------------------
@@ -94,15 +94,16 @@ def read_head(session: Any) -> Head:
     return Head(int(found.size), _split_edge(found.edge))
 
 
-def _write_head(session: Any, head: Head) -> None:
-    session.execute(
-        sa.text(
-            "INSERT INTO sharing_audit_head (id, size, edge, root, updated) VALUES (:id, :size, :edge, :root, now()) "
-            "ON CONFLICT (id) DO UPDATE SET size = EXCLUDED.size, edge = EXCLUDED.edge, root = EXCLUDED.root, "
-            "updated = EXCLUDED.updated"
-        ),
-        {"id": HEAD_ID, "size": head.size, "edge": b"".join(head.edge), "root": head.root},
-    )
+_HEAD_UPSERT = (
+    "INSERT INTO sharing_audit_head (id, size, edge, root, updated) "
+    "VALUES (:head_id, :head_size, :head_edge, :head_root, now()) "
+    "ON CONFLICT (id) DO UPDATE SET size = EXCLUDED.size, edge = EXCLUDED.edge, root = EXCLUDED.root, "
+    "updated = EXCLUDED.updated"
+)
+
+
+def _head_params(head: Head) -> dict[str, Any]:
+    return {"head_id": HEAD_ID, "head_size": head.size, "head_edge": b"".join(head.edge), "head_root": head.root}
 
 
 def _store_nodes(session: Any, nodes: Sequence[tuple[int, int, bytes]]) -> None:
@@ -112,18 +113,64 @@ def _store_nodes(session: Any, nodes: Sequence[tuple[int, int, bytes]]) -> None:
                         inner)
 
 
-def extend(session: Any, head: Head, row_id: int) -> Head:
-    """Add the just-inserted row ``row_id`` (whose ``leaf_index`` is ``head.size``) to the tree.
+@dataclasses.dataclass(frozen=True)
+class NextRow:
+    """What an append needs, read under the lock: the head, the newest row's chain hash, the next row id
+    and the detail as PostgreSQL renders it (``CAST(:json AS jsonb)::text``, what it will return)."""
 
-    Call with the append lock held, in the row's transaction; O(log n) reads and writes.
+    head: Head
+    prev_hash: Optional[str]
+    id: int
+    detail_text: str
+
+
+def lock_and_read(session: Any, lock_key: int, detail: Optional[Mapping[str, Any]]) -> NextRow:
+    """Take the append lock, then read what the append needs (:class:`NextRow`), so that id order,
+    chain order and leaf order are one order.
+
+    One round trip: two statements in one query string, the read after the lock so that its
+    snapshot sees every append committed before (READ COMMITTED takes one snapshot per statement).
     """
-    row = session.execute(sa.text(ROW_SQL + " WHERE id = :id"), {"id": row_id}).mappings().one()
-    if row["leaf_index"] != head.size:
-        raise RuntimeError(f"ledger row {row_id} has leaf_index {row['leaf_index']}, the tree has {head.size} leaves")
-    edge, finished = merkle.append(head.edge, head.size, leaf_of(row))
+    found = session.execute(sa.text(
+        "SELECT pg_advisory_xact_lock(:k); "
+        "SELECT h.size, h.edge, (SELECT hash FROM sharing_audit ORDER BY id DESC LIMIT 1) AS prev, "
+        "nextval(pg_get_serial_sequence('sharing_audit', 'id')) AS next_id, CAST(:j AS jsonb)::text AS detail "
+        "FROM (VALUES (1)) AS one (x) LEFT JOIN sharing_audit_head h ON h.id = :id"),
+        {"k": lock_key, "id": HEAD_ID, "j": detail_json(detail)}).one()
+    return NextRow(Head(int(found.size or 0), _split_edge(found.edge)), found.prev, int(found.next_id), found.detail)
+
+
+def append_row(session: Any, head: Head, row: Any, detail_text: str) -> Head:
+    """INSERT one ledger row (an unsaved ``SharingAudit`` whose ``leaf_index`` is ``head.size``, detail
+    given as PostgreSQL's jsonb text) together with the tree's finished interior nodes and new head,
+    in one statement. Call under the append lock, in the row's transaction: O(log n), no scan.
+
+    The leaf is computed before the INSERT from the values it stores (the detail already in
+    PostgreSQL's rendering); the statement returns the row as stored and the leaf made from that
+    must be the same bytes, or the append fails (and the caller's transaction rolls back).
+    """
+    if row.leaf_index != head.size:
+        raise RuntimeError(f"ledger row {row.id} has leaf_index {row.leaf_index}, the tree {head.size} leaves")
+    columns = LEAF_COLUMNS + ("prev_hash", "hash")
+    values = {name: getattr(row, name) for name in columns}
+    leaf_bytes = canonical_bytes(dict(values, detail=detail_text))
+    edge, finished = merkle.append(head.edge, head.size, merkle.leaf_hash(leaf_bytes))
     new = Head(head.size + 1, tuple(edge))
-    _store_nodes(session, finished)
-    _write_head(session, new)
+    inner = [(lv, i, h) for lv, i, h in finished if lv > 0]
+    stored = session.execute(
+        sa.text(
+            f"WITH row AS (INSERT INTO sharing_audit ({', '.join(columns)}, detail) VALUES "
+            f"({', '.join(':' + c for c in columns)}, CAST(:detail AS jsonb)) RETURNING "
+            + ROW_SQL[len("SELECT "):ROW_SQL.index(" FROM ")] + "), "
+            "nodes AS (INSERT INTO sharing_audit_node (level, idx, hash) SELECT * FROM unnest("
+            "CAST(:lv AS smallint[]), CAST(:ix AS bigint[]), CAST(:hs AS bytea[]))), "
+            "head AS (" + _HEAD_UPSERT + ") SELECT * FROM row"
+        ),
+        dict(values, detail=detail_text, **_head_params(new),
+             lv=[n[0] for n in inner], ix=[n[1] for n in inner], hs=[n[2] for n in inner]),
+    ).mappings().one()
+    if canonical_bytes(stored) != leaf_bytes:
+        raise RuntimeError(f"ledger row {row.id} was not stored as hashed")
     return new
 
 
@@ -144,7 +191,7 @@ def rebuild(session: Any, batch: int = 5000) -> Head:
             pending = []
     _store_nodes(session, pending)
     head = Head(size, tuple(edge))
-    _write_head(session, head)
+    session.execute(sa.text(_HEAD_UPSERT), _head_params(head))
     return head
 
 
