@@ -114,19 +114,22 @@ def _bulk_fill(model, rows: int) -> float:
     raw = s.connection().connection.dbapi_connection
     prev = chain.GENESIS
     created = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    buf = io.StringIO()
-    for i in range(rows):
-        row = {"id": i + 1, "created": created + dt.timedelta(seconds=i), "actor_id": None, "actor_name": f"u{i % 97}",
-               "action": events.DATA_ACCESS, "package_id": "pkg", "resource_id": None, "organization_id": "org",
-               "request_id": None, "grant_id": None, "detail": {"i": i, "channel": "datastore_search"}}
-        h = chain.row_hash(row, prev)
-        buf.write("\t".join([str(i), str(i + 1), row["created"].isoformat(), row["actor_name"], row["action"], "pkg",
-                             "org", json.dumps(row["detail"]), prev, h]) + "\n")
-        prev = h
-    buf.seek(0)
+    for chunk in range(0, rows, 50_000):
+        buf = io.StringIO()
+        for i in range(chunk, min(rows, chunk + 50_000)):
+            row = {"id": i + 1, "created": created + dt.timedelta(seconds=i), "actor_id": None,
+                   "actor_name": f"u{i % 97}", "action": events.DATA_ACCESS, "package_id": "pkg", "resource_id": None,
+                   "organization_id": "org", "request_id": None, "grant_id": None,
+                   "detail": {"i": i, "channel": "datastore_search"}}
+            h = chain.row_hash(row, prev)
+            buf.write("\t".join([str(i), str(i + 1), row["created"].isoformat(), row["actor_name"], row["action"],
+                                 "pkg", "org", json.dumps(row["detail"]), prev, h]) + "\n")
+            prev = h
+        buf.seek(0)
+        with raw.cursor() as cur:
+            cur.copy_expert("COPY sharing_audit (leaf_index, id, created, actor_name, action, package_id, "
+                            "organization_id, detail, prev_hash, hash) FROM STDIN", buf)
     with raw.cursor() as cur:
-        cur.copy_expert("COPY sharing_audit (leaf_index, id, created, actor_name, action, package_id, organization_id, "
-                        "detail, prev_hash, hash) FROM STDIN", buf)
         cur.execute("SELECT setval(pg_get_serial_sequence('sharing_audit', 'id'), %s)", (rows,))
     tree.rebuild(s)
     s.commit()

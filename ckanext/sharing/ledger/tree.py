@@ -5,10 +5,10 @@ The leaf is RFC 6962's SHA-256(0x00 ‖ :func:`canonical_bytes`), computed from 
 database returns it* (the detail as PostgreSQL's own ``jsonb`` text), so a float, a big integer or
 a key order that JSONB normalises can never make an intact row look edited.
 
-Appending (:func:`extend`, called by the ledger's append under its advisory lock, in the same
-transaction as the row) reads the tree's right edge from ``sharing_audit_head``, adds the leaf in
-O(log n) and stores the complete interior nodes it finished in ``sharing_audit_node``: nothing is
-rescanned. Those nodes serve inclusion and consistency proofs in O(log n) look-ups. They are a
+Appending (:func:`lock_and_read`, then :func:`append_row`, called by the ledger's append under its
+advisory lock, in the same transaction as the row) reads the tree's right edge from
+``sharing_audit_head``, adds the leaf in O(log n) and stores the row, the complete interior nodes it
+finished (``sharing_audit_node``) and the new edge in one statement: nothing is rescanned. Those nodes serve inclusion and consistency proofs in O(log n) look-ups. They are a
 cache of what the rows determine: :func:`verify` recomputes everything from the rows and trusts
 only the signed checkpoints (:mod:`ckanext.sharing.ledger.checkpoint`), which are to be kept
 outside the database.
@@ -106,11 +106,18 @@ def _head_params(head: Head) -> dict[str, Any]:
     return {"head_id": HEAD_ID, "head_size": head.size, "head_edge": b"".join(head.edge), "head_root": head.root}
 
 
+_NODES_INSERT = ("INSERT INTO sharing_audit_node (level, idx, hash) SELECT * FROM unnest("
+                 "CAST(:lv AS smallint[]), CAST(:ix AS bigint[]), CAST(:hs AS bytea[]))")
+
+
+def _nodes_params(nodes: Sequence[tuple[int, int, bytes]]) -> dict[str, list[Any]]:
+    """The interior nodes (level > 0: leaves are recomputed from rows) as arrays for :data:`_NODES_INSERT`."""
+    inner = [n for n in nodes if n[0] > 0]
+    return {"lv": [n[0] for n in inner], "ix": [n[1] for n in inner], "hs": [n[2] for n in inner]}
+
+
 def _store_nodes(session: Any, nodes: Sequence[tuple[int, int, bytes]]) -> None:
-    inner = [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes if lv > 0]
-    if inner:
-        session.execute(sa.text("INSERT INTO sharing_audit_node (level, idx, hash) VALUES (:level, :idx, :hash)"),
-                        inner)
+    session.execute(sa.text(_NODES_INSERT), _nodes_params(nodes))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,18 +163,14 @@ def append_row(session: Any, head: Head, row: Any, detail_text: str) -> Head:
     leaf_bytes = canonical_bytes(dict(values, detail=detail_text))
     edge, finished = merkle.append(head.edge, head.size, merkle.leaf_hash(leaf_bytes))
     new = Head(head.size + 1, tuple(edge))
-    inner = [(lv, i, h) for lv, i, h in finished if lv > 0]
     stored = session.execute(
         sa.text(
             f"WITH row AS (INSERT INTO sharing_audit ({', '.join(columns)}, detail) VALUES "
             f"({', '.join(':' + c for c in columns)}, CAST(:detail AS jsonb)) RETURNING "
             + ROW_SQL[len("SELECT "):ROW_SQL.index(" FROM ")] + "), "
-            "nodes AS (INSERT INTO sharing_audit_node (level, idx, hash) SELECT * FROM unnest("
-            "CAST(:lv AS smallint[]), CAST(:ix AS bigint[]), CAST(:hs AS bytea[]))), "
-            "head AS (" + _HEAD_UPSERT + ") SELECT * FROM row"
+            f"nodes AS ({_NODES_INSERT}), head AS ({_HEAD_UPSERT}) SELECT * FROM row"
         ),
-        dict(values, detail=detail_text, **_head_params(new),
-             lv=[n[0] for n in inner], ix=[n[1] for n in inner], hs=[n[2] for n in inner]),
+        dict(values, detail=detail_text, **_head_params(new), **_nodes_params(finished)),
     ).mappings().one()
     if canonical_bytes(stored) != leaf_bytes:
         raise RuntimeError(f"ledger row {row.id} was not stored as hashed")
