@@ -1,8 +1,9 @@
-"""Many processes appending at once keep one valid tree (SPEC §5, §8): 10,000 appends from four
+"""Many processes appending at once keep one valid tree (SPEC §5, §8): 2,000 appends from four
 processes against the test database, then the tree recomputed from the rows.
 
-Each process commits every few appends (an event that writes several rows, as a decision does), which
-keeps the run near a minute on a busy 2-core machine; bench/ledger.py times single appends.
+Each process commits every few appends (an event that writes several rows, as a decision does). The
+run had 10,000 appends, which took about 4 minutes on the shared 2-core machine (load ~13); 2,000 keep
+``make test`` reasonable and still interleave the four processes. bench/ledger.py times single appends.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ckanext.sharing.ledger import chain, events, tree, verification
 pytestmark = pytest.mark.usefixtures("clean_db")
 
 PROCESSES = 4
-APPENDS = 10_000
+APPENDS = 2_000
 PER_TRANSACTION = 5
 
 
@@ -43,7 +44,7 @@ def _appender(worker: int, n: int) -> None:
         os._exit(code)
 
 
-def test_ten_thousand_appends_from_four_processes_keep_one_tree():
+def test_two_thousand_appends_from_four_processes_keep_one_tree():
     """Every append lands at its own position, the chain and the tree recompute, the head matches."""
     chain.append(events.DATA_ACCESS, actor_name="before")
     model.Session.commit()
