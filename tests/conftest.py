@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 
 import pytest
+import sqlalchemy as sa
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
+from sqlalchemy.orm import close_all_sessions
 
 import ckanext.activity
 import ckanext.sharing
@@ -26,9 +28,26 @@ from tests.live import live_portal, live_portals, live_worker  # noqa: F401
 _core_reset_db = helpers.reset_db
 
 
+# The ledger's tables refuse UPDATE, DELETE and TRUNCATE (migration 0002).
+_APPEND_ONLY = ("sharing_audit", "sharing_audit_node", "sharing_audit_checkpoint")
+
+
+def _append_only_triggers(action: str) -> None:
+    """CKAN's reset deletes every row of every model table, which the ledger refuses (as it must):
+    around the reset its triggers are switched off, as the tables' owner may do."""
+    close_all_sessions()
+    with model.meta.engine.begin() as conn:
+        existing = set(sa.inspect(conn).get_table_names())
+        for table in _APPEND_ONLY:
+            if table in existing:
+                conn.execute(sa.text(f"ALTER TABLE {table} {action} TRIGGER USER"))
+
+
 def _reset_all() -> None:
     factories.fake.unique.clear()
+    _append_only_triggers("DISABLE")
     _core_reset_db()
+    _append_only_triggers("ENABLE")
     for module in (ckanext.activity, ckanext.sharing):
         _upgrade(os.path.join(os.path.dirname(module.__file__), "migration", module.__name__.split(".")[-1]))
 

@@ -1,6 +1,8 @@
 """``ckan sharing ...`` commands. Each command is thin: it calls the module that owns the work."""
 from __future__ import annotations
 
+import base64
+
 import click
 
 from ckanext.sharing.workflow.states import GRANT_STATES, REQUEST_STATES
@@ -57,16 +59,107 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 naming the first broken rows if any row was edited or deleted."""
-    from ckanext.sharing.ledger import chain
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A signed checkpoint saved earlier (repeatable): the ledger must still extend each one.")
+@click.option("--key", default=None, help="The log's public key (or a file with it); default: the configured key's.")
+def audit_verify(checkpoints: tuple[str, ...], key: str | None) -> None:
+    """Recompute the hash chain and the Merkle tree from the rows; with --checkpoint, prove by RFC 6962
+    consistency proofs that the ledger extends each saved checkpoint. Exit 1 with the first bad position."""
+    from ckanext.sharing.ledger import checkpoint as cpt
+    from ckanext.sharing.ledger import verification
 
-    ok, count, problems = chain.verify()
-    for line in problems:
-        click.secho(line, fg="red", err=True)
-    if not ok:
+    try:
+        opened = []
+        if checkpoints:
+            verifier = verification.load_verifier(key)
+            if verifier is None:
+                raise cpt.CheckpointError("no public key to check the checkpoints: pass --key")
+            opened = verification.open_checkpoint_files(list(checkpoints), verifier)
+    except cpt.CheckpointError as exc:
+        click.secho(str(exc), fg="red", err=True)
         raise click.exceptions.Exit(1)
-    click.secho(f"audit chain intact: {count} rows", fg="green")
+    report = verification.verify_ledger(opened)
+    for problem in report.problems:
+        click.secho(problem.message, fg="red", err=True)
+    if not report.ok:
+        click.secho(f"first bad position: {report.first_bad_position}", fg="red", err=True)
+        raise click.exceptions.Exit(1)
+    click.secho(f"audit chain intact: {report.size} rows; Merkle tree root "
+                f"{base64.b64encode(report.root).decode()}", fg="green")
+    for label, size in report.verified:
+        click.echo(f"extends {label} ({size} leaves)")
+
+
+@audit.command("checkpoint")
+@click.option("--dir", "directory", default=None, type=click.Path(file_okay=False),
+              help="Also write it to this directory (default: ckanext.sharing.audit_checkpoint_dir).")
+def audit_checkpoint(directory: str | None) -> None:
+    """Sign the current tree head with ckanext.sharing.audit_signing_key and print the checkpoint
+    (C2SP tlog-checkpoint). Keep it outside the database: it is what `audit verify --checkpoint` trusts."""
+    from ckan import model
+
+    from ckanext.sharing.ledger import checkpoint as cpt
+    from ckanext.sharing.ledger import signing
+
+    try:
+        note, _, path = signing.make_checkpoint(model.Session, directory)
+    except cpt.CheckpointError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(note, nl=False)
+    if path:
+        click.echo(f"written to {path}", err=True)
+
+
+@audit.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--name", default=None, help="The log's name (origin); default: <site host>/sharing-audit.")
+@click.option("--force", is_flag=True, help="Replace an existing key file (checkpoints signed before no longer verify "
+                                            "with the new key).")
+def audit_keygen(path: str, name: str | None, force: bool) -> None:
+    """Create an Ed25519 signing key file for checkpoints; print its public key."""
+    from ckanext.sharing.ledger import checkpoint as cpt
+    from ckanext.sharing.ledger import signing
+
+    try:
+        key = signing.keygen(path, name, overwrite=force)
+    except cpt.CheckpointError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(str(key.verifier()))
+    click.echo(f"signing key written to {path}; set ckanext.sharing.audit_signing_key = {path}", err=True)
+
+
+@audit.command("key")
+def audit_key() -> None:
+    """Print the public key of ckanext.sharing.audit_signing_key (also served at /api/3/sharing/audit-key)."""
+    from ckanext.sharing.ledger import checkpoint as cpt
+    from ckanext.sharing.ledger import signing
+
+    try:
+        key = signing.verifier()
+    except cpt.CheckpointError as exc:
+        raise click.ClickException(str(exc))
+    if key is None:
+        raise click.ClickException("ckanext.sharing.audit_signing_key is not set")
+    click.echo(str(key))
+
+
+@audit.command("verify-proof")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", default=None, help="The log's public key (or a file with it), e.g. from /api/3/sharing/audit-key.")
+def audit_verify_proof(path: str, key: str | None) -> None:
+    """Check offline a proof from sharing_audit_proof (JSON with the leaf, its proof and the signed
+    checkpoint): exit 1 unless the row is in the signed tree."""
+    from ckanext.sharing.ledger import checkpoint as cpt
+    from ckanext.sharing.ledger import verification
+
+    try:
+        _, notes = verification.verify_proof_file(path, key)
+    except cpt.CheckpointError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        raise click.exceptions.Exit(1)
+    for line in notes:
+        click.echo(line)
+    click.secho("proof verifies", fg="green")
 
 
 @audit.command("export")

@@ -97,3 +97,18 @@ def default_license_id() -> str:
 def account_help() -> str:
     """How a visitor gets an account while registration is closed (login page; empty: our default text)."""
     return str(_get("account_help") or "").strip()
+
+
+def audit_signing_key() -> str:
+    """The private key file that signs ledger checkpoints ('' = none configured; SPEC §5)."""
+    return str(_get("audit_signing_key") or "")
+
+
+def audit_checkpoint_dir() -> str:
+    """Directory where signed checkpoints are also written ('' = nowhere; SPEC §5)."""
+    return str(_get("audit_checkpoint_dir") or "")
+
+
+def auditors() -> frozenset[str]:
+    """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
+    return frozenset(values.split_list(_get("auditors")))

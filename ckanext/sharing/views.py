@@ -15,6 +15,7 @@ from ckan.lib.helpers import helper_functions as h
 
 from ckanext.sharing import config
 from ckanext.sharing.ui import dates
+from ckanext.sharing.ledger import signing as ledger_signing
 
 __all__ = ["sharing"]
 
@@ -278,3 +279,4 @@ sharing.add_url_rule("/access-request/<id>/withdraw", view_func=withdraw, endpoi
 sharing.add_url_rule("/organization/<id>/access-requests", view_func=org_requests, endpoint="org_requests")
 sharing.add_url_rule("/organization/<id>/access-grants", view_func=org_grants, endpoint="org_grants")
 sharing.add_url_rule("/access-grant/<id>/revoke", view_func=revoke, endpoint="revoke", methods=["POST"])
+sharing.add_url_rule("/api/3/sharing/audit-key", view_func=ledger_signing.audit_key, endpoint="audit_key")

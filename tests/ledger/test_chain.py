@@ -26,10 +26,10 @@ pytestmark = [
 
 
 def _with_trigger_disabled(sql: str, **params) -> None:
-    """Tamper as the table owner would: switch off the UPDATE-blocking trigger around one statement."""
-    model.Session.execute(sa.text("ALTER TABLE sharing_audit DISABLE TRIGGER sharing_audit_no_update"))
+    """Tamper as the table owner would: switch off the append-only triggers around one statement."""
+    model.Session.execute(sa.text("ALTER TABLE sharing_audit DISABLE TRIGGER USER"))
     model.Session.execute(sa.text(sql), params)
-    model.Session.execute(sa.text("ALTER TABLE sharing_audit ENABLE TRIGGER sharing_audit_no_update"))
+    model.Session.execute(sa.text("ALTER TABLE sharing_audit ENABLE TRIGGER USER"))
     model.Session.commit()
 
 
@@ -73,8 +73,7 @@ def test_verify_detects_a_deleted_row(app, cli):
     _events(app, w)
     ids = [r[0] for r in model.Session.execute(sa.text("SELECT id FROM sharing_audit ORDER BY id"))]
     victim = ids[len(ids) // 2]
-    model.Session.execute(sa.text("DELETE FROM sharing_audit WHERE id = :id"), {"id": victim})
-    model.Session.commit()
+    _with_trigger_disabled("DELETE FROM sharing_audit WHERE id = :id", id=victim)
     bad = cli.invoke(sharing_cli, ["audit", "verify"])
     assert bad.exit_code == 1
     following = next(i for i in ids if i > victim)

@@ -180,6 +180,9 @@ BAD_INPUT = [
     ("sharing_access_check", {}, {"package_id"}),
     ("sharing_access_check", {"PKG": 1, "resource_id": "not-a-resource"}, {"resource_id"}),
     ("sharing_audit_list", {"since": "yesterday", "limit": 0}, {"since", "limit"}),
+    ("sharing_audit_proof", {"id": "1 OR 1=1"}, {"id"}),
+    ("sharing_audit_proof", {}, {"id"}),
+    ("sharing_audit_checkpoint_list", {"limit": "many", "offset": -1}, {"limit", "offset"}),
 ]
 
 

@@ -15,6 +15,7 @@ from ckan import model
 
 from ckanext.sharing import config
 from ckanext.sharing.access import facts
+from ckanext.sharing.model import SharingRequest
 
 ADMIN = "admin"
 EDITOR = "editor"
@@ -72,14 +73,40 @@ def admin_orgs(user: Optional[model.User]) -> set[str]:
     return {org for org, cap in capacities(user).items() if cap == ADMIN}
 
 
+def is_auditor(user: Optional[model.User]) -> bool:
+    """An active account named in ``ckanext.sharing.auditors`` (三员分立, GB/T 39477: reads the whole
+    ledger, administers nothing)."""
+    return user is not None and user.state == "active" and user.name in config.auditors()
+
+
+def reads_everything(user: Optional[model.User]) -> bool:
+    """Sysadmins and auditors read the whole ledger and its checkpoints (SPEC §5)."""
+    return user is not None and (bool(user.sysadmin) or is_auditor(user))
+
+
 def ledger_scope(user: Optional[model.User]) -> Optional[set[str]]:
-    """Which ledger rows the user reads: ``None`` = all (sysadmins), else the organizations whose rows
-    (their own admins, SPEC §5); an empty set = none."""
+    """Which ledger rows the user reads: ``None`` = all (sysadmins, auditors), else the organizations
+    whose rows (their own admins, SPEC §5); an empty set = none."""
     if user is None:
         return set()
-    if user.sysadmin:
+    if reads_everything(user):
         return None
     return admin_orgs(user)
+
+
+def may_read_row(user: Optional[model.User], row: Any) -> bool:
+    """May the user read (and prove) this ledger row? Sysadmins, auditors, admins of its organization,
+    and the requester of its request ("a requester can prove that their request was recorded", SPEC §5)."""
+    if user is None:
+        return False
+    if reads_everything(user):
+        return True
+    if row.get("organization_id") and row["organization_id"] in admin_orgs(user):
+        return True
+    if row.get("request_id"):
+        request = model.Session.get(SharingRequest, row["request_id"])
+        return request is not None and request.requester_id == user.id
+    return False
 
 
 def may_read_ledger(user: Optional[model.User], organization_id: Optional[str] = None) -> bool:

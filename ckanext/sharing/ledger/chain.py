@@ -10,7 +10,6 @@ import hashlib
 import json
 from typing import Any, Iterator, Optional
 
-import sqlalchemy as sa
 
 from ckan import model
 
@@ -63,14 +62,15 @@ def append(
 ) -> SharingAudit:
     """Append one row in the caller's transaction (the caller commits).
 
-    The advisory lock is held until that transaction ends, so the id order is the chain order.
+    The advisory lock is held until that transaction ends, so the id order is the chain order and
+    the leaf order of the Merkle tree, which grows in the same transaction (ledger/tree.py).
     """
+    from ckanext.sharing.ledger import tree
+
     session = session or model.Session
-    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.execute(sa.text("SELECT hash FROM sharing_audit ORDER BY id DESC LIMIT 1")).scalar()
-    next_id = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('sharing_audit', 'id'))")).scalar()
+    nxt = tree.lock_and_read(session, _LOCK_KEY, detail)
     row = SharingAudit(
-        id=next_id,
+        id=nxt.id,
         created=dt.datetime.now(dt.timezone.utc),
         actor_id=actor_id,
         actor_name=actor_name,
@@ -80,12 +80,12 @@ def append(
         organization_id=organization_id,
         request_id=request_id,
         grant_id=grant_id,
-        detail=json.loads(json.dumps(detail or {}, default=str)),
-        prev_hash=prev or GENESIS,
+        detail=json.loads(nxt.detail_text),
+        prev_hash=nxt.prev_hash or GENESIS,
+        leaf_index=nxt.head.size,
     )
     row.hash = row_hash(row, row.prev_hash)
-    session.add(row)
-    session.flush()
+    tree.append_row(session, nxt.head, row, nxt.detail_text)
     return row
 
 

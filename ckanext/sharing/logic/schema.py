@@ -211,3 +211,25 @@ def sharing_audit_list_schema() -> Schema:
         "until": [_v("ignore_missing"), _v("ignore_empty"), _moment],
         **_paging(),
     }
+
+
+def _row_id(value: Any, context: Context) -> Any:
+    """A ledger row id: a positive integer."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(tk._("Must be a ledger row id (a positive integer)"))
+    if number < 1 or str(value).strip() != str(number):
+        raise Invalid(tk._("Must be a ledger row id (a positive integer)"))
+    return number
+
+
+def sharing_audit_proof_schema() -> Schema:
+    """``sharing_audit_proof``: the row id."""
+    return {"id": [_v("not_empty"), _row_id]}
+
+
+def sharing_audit_checkpoint_list_schema() -> Schema:
+    """``sharing_audit_checkpoint_list``: paging only."""
+    return {**_paging()}
+

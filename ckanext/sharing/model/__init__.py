@@ -45,6 +45,7 @@ class SharingAudit(tk.BaseModel):  # type: ignore[misc, valid-type]
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     prev_hash: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
     hash: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    leaf_index: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, unique=True)
 
 
 class SharingRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -91,3 +92,37 @@ class SharingGrant(tk.BaseModel):  # type: ignore[misc, valid-type]
     revoked_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoke_reason: Mapped[str | None] = mapped_column(sa.UnicodeText)
     reminded_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class SharingAuditNode(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A complete interior node of the ledger's Merkle tree (ledger/tree.py): a cache the rows determine."""
+
+    __tablename__ = "sharing_audit_node"
+
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    idx: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+
+
+class SharingAuditHead(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """The tree's size and right edge (the only row, id 1), updated with every append."""
+
+    __tablename__ = "sharing_audit_head"
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    edge: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    root: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    updated: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=_now)
+
+
+class SharingAuditCheckpoint(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A signed checkpoint of the tree (C2SP tlog-checkpoint), kept here as a copy (SPEC §5)."""
+
+    __tablename__ = "sharing_audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=True)
+    created: Mapped[_dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=_now)
+    size: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    root: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    note: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
