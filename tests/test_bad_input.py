@@ -168,7 +168,8 @@ def test_catalogue_create_and_update_never_answer_500(app, editor):
             resp = _post(app, editor, "package_update", body)
         else:
             body = sharing_sample_record(owner_org=editor["org"]["id"], name=f"b-{uuid.uuid4().hex[:10]}",
-                                         res_code=f"101001001/{uuid.uuid4().int % 10**6:06d}", **{field: value})
+                                         res_code=f"101001001/{uuid.uuid4().int % 10**6:06d}")
+            body[field] = value
             resp = _post(app, editor, "package_create", body)
         _assert_no_500(resp, (field, value, update))
 
