@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 import ckan.plugins.toolkit as tk
 from ckan.lib.helpers import helper_functions as h
@@ -20,6 +20,18 @@ from ckanext.sharing.ledger import signing as ledger_signing
 __all__ = ["sharing"]
 
 sharing = Blueprint("sharing", __name__)
+
+
+@sharing.before_request
+def _check_csrf() -> None:
+    """Every cookie-authenticated POST of these pages checks CKAN's CSRF token itself: core exempts a
+    view from CSRF once an ``Authorization``-header request reaches it (CKAN-NOTES; issue 10, hole 3).
+    A token-authenticated request carries no cookie a forger could ride, so it needs none."""
+    if tk.request.method != "POST" or tk.g.get("login_via_auth_header"):
+        return
+    csrf = current_app.extensions.get("csrf")
+    if csrf is not None and current_app.config.get("WTF_CSRF_ENABLED"):
+        csrf.protect()
 
 
 def _context() -> dict[str, Any]:

@@ -19,9 +19,16 @@ def _package_id(activity: Mapping[str, Any]) -> Optional[str]:
     pkg = data.get("package") if isinstance(data, dict) else None
     if isinstance(pkg, dict) and pkg.get("id"):
         return pkg["id"]
-    if str(activity.get("activity_type", "")).endswith("package"):
+    kind = str(activity.get("activity_type", ""))
+    if kind.endswith("package"):
         return activity.get("object_id")
+    if kind.endswith("resource view"):  # object_id is the dataset (issue 10: these reached anonymous users)
+        return activity.get("object_id") or (data.get("package_id") if isinstance(data, dict) else None)
     return None
+
+
+# What a metadata-only user sees of a resource-view activity's data (a view's config can hold URLs).
+_VIEW_FIELDS = ("id", "resource_id", "package_id", "view_type", "title")
 
 
 def _decisions(context: Mapping[str, Any], package_ids: set[str]) -> dict[str, policy.Decision]:
@@ -40,9 +47,12 @@ def _apply(activity: dict[str, Any], decision: Optional[policy.Decision]) -> boo
     if decision.access is policy.Access.HIDDEN:
         return False
     if not decision.full:
-        pkg = (activity.get("data") or {}).get("package")
+        data = activity.get("data") or {}
+        pkg = data.get("package") if isinstance(data, dict) else None
         if isinstance(pkg, dict):
             masking.mask_package(pkg)
+        elif str(activity.get("activity_type", "")).endswith("resource view") and isinstance(data, dict):
+            activity["data"] = {k: data[k] for k in _VIEW_FIELDS if k in data}
     return True
 
 

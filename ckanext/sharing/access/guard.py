@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import request
+from flask import g, has_request_context, request
 
 import ckan.plugins.toolkit as tk
 from ckan import model
 
-from ckanext.sharing.access import facts, masking
+from ckanext.sharing.access import facts, masking, policy
 from ckanext.sharing.ledger import data_access
 
 # endpoint suffix -> which view arg holds the resource id (None: dataset-level)
@@ -24,6 +24,11 @@ _RESOURCE_ENDPOINTS = {
     "resource.datapreview": "resource_id",
     "datastore.dump": "resource_id",
     "activity.resource_history": "resource_id",
+}
+# DataTables' data routes are addressed by a resource view id (issue 10: they answered 500, not 403)
+_VIEW_ENDPOINTS = {
+    "datatablesview.ajax": "resource_view_id",
+    "datatablesview.filtered_download": "resource_view_id",
 }
 _DATASET_ENDPOINTS = {
     "activity.package_history",
@@ -38,9 +43,18 @@ def _match(endpoint: str) -> tuple[bool, Optional[str]]:
         blueprint, view = name.split(".")
         if endpoint == name or (endpoint.endswith(f"_{blueprint}.{view}") and blueprint == "resource"):
             return True, arg
-    if endpoint in _DATASET_ENDPOINTS:
+    if endpoint in _DATASET_ENDPOINTS or endpoint in _VIEW_ENDPOINTS:
         return True, None
     return False, None
+
+
+def _view_resource_id(endpoint: str, args: dict[str, Any]) -> Optional[str]:
+    """The resource id behind a resource-view-addressed route (None when not one, or unknown)."""
+    arg = _VIEW_ENDPOINTS.get(endpoint)
+    if not arg or not args.get(arg):
+        return None
+    view = model.Session.get(model.ResourceView, args[arg])
+    return view.resource_id if view is not None else None
 
 
 def check_request() -> Any:
@@ -52,11 +66,12 @@ def check_request() -> Any:
     resource_id = args.get(arg) if arg else None
     if endpoint == "datastore.dump":
         resource_id = args.get("resource_id")
+    resource_id = _view_resource_id(endpoint, args) or resource_id
     pkg = None
     if resource_id:
         res = model.Resource.get(resource_id)
         pkg = res.package if res is not None else None
-    if pkg is None and args.get("id"):
+    if pkg is None and args.get("id") and endpoint not in _VIEW_ENDPOINTS:
         pkg = model.Package.get(args["id"])
     if endpoint.startswith("activity.") and pkg is None:
         for activity_id in (args.get("id"), request.args.get("new_id"), request.args.get("old_id")):
@@ -69,6 +84,8 @@ def check_request() -> Any:
         if resource_id and data_access.record(facts.user_from_context(None), pkg, resource_id, endpoint, decision):
             model.Session.commit()
         return None
+    if decision.access is policy.Access.HIDDEN:  # SPEC §3: hidden is not found, and never named
+        return tk.abort(404, tk._("Dataset not found"))
     return tk.abort(403, tk._("The data of this dataset is shared on request: ask for access at %s")
                     % masking.request_url(pkg.id))
 
@@ -85,8 +102,36 @@ def _activity_package(activity_id: str) -> Optional[model.Package]:
     return model.Package.get(act.object_id)
 
 
+class RequestScopedExemptions(set):  # type: ignore[type-arg]
+    """Flask-WTF's set of CSRF-exempt views, where an exemption added while a request is served holds
+    for that request only (issue 10, hole 3).
+
+    CKAN core calls ``csrf.exempt(view)`` for every request authenticated by an ``Authorization``
+    header, which would switch CSRF off on that view for every later cookie session of the worker;
+    here it exempts just the token request. Exemptions declared outside a request stay permanent.
+    """
+
+    _KEY = "_sharing_csrf_exempt"
+
+    def add(self, view: Any) -> None:
+        if has_request_context():
+            getattr(g, self._KEY, None) or setattr(g, self._KEY, set())
+            getattr(g, self._KEY).add(view)
+        else:
+            super().add(view)
+
+    def __contains__(self, view: object) -> bool:
+        if super().__contains__(view):
+            return True
+        return has_request_context() and view in (getattr(g, self._KEY, None) or ())
+
+
 def install(app: Any) -> Any:
-    """Register the guard on the Flask app (CKAN calls make_middleware once for it)."""
+    """Register the guard on the Flask app (CKAN calls make_middleware once for it) and make core's
+    CSRF exemptions per request."""
     if hasattr(app, "before_request"):
         app.before_request(check_request)
+    csrf = getattr(app, "extensions", {}).get("csrf")
+    if csrf is not None and not isinstance(csrf._exempt_views, RequestScopedExemptions):
+        csrf._exempt_views = RequestScopedExemptions(csrf._exempt_views)
     return app

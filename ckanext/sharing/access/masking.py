@@ -1,8 +1,9 @@
 """Masking of data-carrying fields in dataset dicts and in the search index.
 
-What is data (SPEC §1): a resource's ``url`` (for a link the URL *is* the data) and any copy of it.
-For a user the policy answers METADATA for, each such resource gets ``url`` = the dataset's
-access-request page and ``sharing_restricted: true``.
+What is data (SPEC §1): a resource's ``url`` (for a link the URL *is* the data) and anything that can
+carry a location (``cache_url``, ``original_url``, any extra). A user the policy answers METADATA for
+sees only the fields of :data:`METADATA_FIELDS` (an allow-list, issue 10), ``url`` = the dataset's
+access-request page and ``sharing_restricted: true``; every other key is removed.
 
 The search index never holds a real URL of a conditional dataset (:func:`before_dataset_index`),
 so ``fl``, ``facet.field`` and ``q`` on any stored field cannot reveal one; users the policy lets
@@ -14,14 +15,20 @@ import json
 from typing import Any, Iterable, Mapping, Optional
 
 from ckan import model, plugins
+from ckan.lib.dictization import model_dictize
 from ckan.lib.helpers import url_for
-from ckan.lib import munge
 import ckan.plugins.toolkit as tk
 
 from ckanext.sharing.access import facts, policy
 
-# Resource keys that can carry the data's location besides ``url``.
-_URL_COPIES = ("original_url", "download_url", "access_url")
+# What a metadata-only user may see of a resource (issue 10, hole 4): descriptive fields that carry
+# no location and no content. Everything else (cache_url, original_url, download_url, access_url,
+# hash, any extra) is removed; ``url`` is replaced by the request page.
+METADATA_FIELDS = frozenset({
+    "id", "package_id", "name", "description", "format", "mimetype", "mimetype_inner", "size",
+    "created", "last_modified", "metadata_modified", "position", "state", "url_type", "resource_type",
+    "datastore_active", "sharing_restricted",
+})
 
 
 def request_url(package_ref: str) -> str:
@@ -34,12 +41,12 @@ def request_url(package_ref: str) -> str:
 
 
 def mask_resource(res: dict[str, Any], url: str) -> None:
-    """Replace every location of one resource with the request page and flag it restricted."""
+    """Keep only the allow-listed fields of one resource, point ``url`` at the request page and flag
+    it restricted (SPEC §3: what a metadata-only user gets of a resource)."""
+    for key in [k for k in res if k not in METADATA_FIELDS]:
+        del res[key]
     res["url"] = url
     res["sharing_restricted"] = True
-    for key in _URL_COPIES:
-        if res.get(key):
-            res[key] = url
 
 
 def mask_package(pkg: dict[str, Any], resource_ids: Optional[Iterable[str]] = None) -> dict[str, Any]:
@@ -52,40 +59,31 @@ def mask_package(pkg: dict[str, Any], resource_ids: Optional[Iterable[str]] = No
     return pkg
 
 
-def _real_url(res: model.Resource, package_type: str) -> str:
-    """The URL CKAN's own dictization gives (uploads: the qualified download URL; DataStore-only tables:
-    their dump, as the datastore plugin's ``before_resource_show`` gives, SPEC §3b)."""
-    if res.url_type == "datastore" and plugins.plugin_loaded("datastore"):
-        return url_for("datastore.dump", resource_id=res.id, qualified=True)
-    if res.url_type == "upload":
-        filename = munge.munge_filename((res.url or "").rsplit("/")[-1])
-        return url_for(
-            f"{package_type}_resource.download",
-            id=res.package_id,
-            resource_id=res.id,
-            filename=filename,
-            qualified=True,
-        )
-    return res.url or ""
+def _datastore_dump_url(res: dict[str, Any]) -> None:
+    """A DataStore-only table's working URL is its dump, as the datastore plugin's ``before_resource_show``
+    gives for open ones (SPEC §3b: full access gets a working ``url``)."""
+    if res.get("url_type") == "datastore" and plugins.plugin_loaded("datastore"):
+        res["url"] = url_for("datastore.dump", resource_id=res["id"], qualified=True)
 
 
 def restore_urls(pkgs_and_ids: Iterable[tuple[dict[str, Any], Iterable[str]]]) -> None:
-    """Put the real URLs back for the given resources (one query for all datasets)."""
+    """Give the given (masked) resources back in full, dictized from the database as CKAN does
+    (uploads get the qualified download URL); one query for all datasets."""
     todo = [(pkg, set(ids)) for pkg, ids in pkgs_and_ids]
     wanted = {rid for _, ids in todo for rid in ids}
     if not wanted:
         return
     rows = {r.id: r for r in model.Session.query(model.Resource).filter(model.Resource.id.in_(wanted))}
+    context = {"model": model, "session": model.Session}
     for pkg, ids in todo:
         for res in pkg.get("resources") or []:
             row = rows.get(res.get("id"))
             if row is None or res.get("id") not in ids:
                 continue
-            res["url"] = _real_url(row, pkg.get("type") or "dataset")
+            res.clear()
+            res.update(model_dictize.resource_dictize(row, context))  # type: ignore[arg-type]
+            _datastore_dump_url(res)
             res["sharing_restricted"] = False
-            for key in _URL_COPIES:
-                if key in res and row.extras.get(key):
-                    res[key] = row.extras[key]
 
 
 def apply_decisions(pkg: dict[str, Any], subject: policy.Subject) -> None:
@@ -174,7 +172,8 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             pkg_dict[key] = _mask_json(pkg_dict[key], url)
     if pkg_dict.get("res_url"):
         pkg_dict["res_url"] = [url for _ in pkg_dict["res_url"]]
+    # the same allow-list as the dict: no resource extra outside it reaches the index
     for key in list(pkg_dict):
-        if key.startswith("res_extras_") and "url" in key:
-            pkg_dict[key] = [url for _ in pkg_dict[key]] if isinstance(pkg_dict[key], list) else url
+        if key.startswith("res_extras_") and key[len("res_extras_"):] not in METADATA_FIELDS:
+            del pkg_dict[key]
     return pkg_dict

@@ -145,5 +145,10 @@ def scanned_for_personal_info(tier: str) -> bool:
 
 
 def revokes_grants(tier: str) -> bool:
-    """Entering these tiers revokes every active grant, whatever the previous tier (SPEC §4)."""
+    """Entering these tiers revokes every active grant, whatever the previous tier (SPEC §4).
+
+    ``conditional → open`` keeps active grants until they expire (SPEC §4 names only the cancelled
+    requests): open data needs no grant, and a return to conditional within their period honours the
+    department's decision; any path into ``not_shared`` ends them (issue 10, hole 5).
+    """
     return tier == NOT_SHARED

@@ -27,19 +27,24 @@ def _becomes_scanned(data: DataDict, existing: model.Package | None) -> bool:
 
 @tk.chained_action
 def package_create(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    """Scan nothing yet (a new dataset has no stored files), but take the attestation flag off the input."""
+    """Scan the files the new dataset's resources carry (an open dataset) and take the attestation
+    flag off the input."""
     pi_guard.check_dataset_open(context, data_dict, None)
+    pi_guard.check_package_uploads(context, data_dict, tiers.prepare(dict(data_dict), None)[0], None)
     context[ATTEST_KEY] = False  # type: ignore[literal-required]
     return next_action(context, data_dict)
 
 
 @tk.chained_action
 def package_update(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    """A change to open scans the dataset's stored uploads first (a hit is a ValidationError)."""
+    """A change to open scans the dataset's stored uploads first, and every file an update carries
+    (``package_revise``'s ``update__resources__-1__upload``, resource_create's inner update) is scanned
+    when the dataset is open (a hit is a ValidationError)."""
     ref = data_dict.get("id") or data_dict.get("name")
-    existing = model.Package.get(ref) if ref else None
+    existing = model.Package.get(ref) if isinstance(ref, str) else None
     if existing is not None and _becomes_scanned(data_dict, existing):
         pi_guard.check_dataset_open(context, data_dict, existing)
+    pi_guard.check_package_uploads(context, data_dict, tiers.prepare(dict(data_dict), existing)[0], existing)
     context[ATTEST_KEY] = existing is not None and values.truthy(existing.extras.get("deidentified"))  # type: ignore
     return next_action(context, data_dict)
 

@@ -318,11 +318,47 @@ def _is_file(upload: Any) -> bool:
     return hasattr(upload, "stream") and bool(getattr(upload, "filename", None))
 
 
+# Marks an upload object already scanned (resource_create scans its file, then core's package_update
+# stores it: scanned once, one attestation row).
+_SCANNED = "_sharing_pi_scanned"
+
+
+def _first_scan(context: Mapping[str, Any], upload: Any) -> bool:
+    """True the first time this upload object is scanned."""
+    if getattr(upload, _SCANNED, False):
+        return False
+    try:
+        setattr(upload, _SCANNED, True)
+    except AttributeError:  # an object that takes no attributes: scan it each time
+        pass
+    return True
+
+
+def check_package_uploads(context: Mapping[str, Any], data: Mapping[str, Any], tier: str,
+                          existing: Optional[Any]) -> None:
+    """Scan every file carried by the resources of a package_create/update/revise
+    (``resources[i].upload``) when the dataset ends up in a scanned tier (issue 10, hole 8: every path
+    that stores a file is guarded, not only resource_create/update)."""
+    if not policy.scanned_for_personal_info(tier):
+        return
+    attested = values.truthy(data.get("deidentified"))
+    for index, res in enumerate(data.get("resources") or []):
+        upload = res.get("upload") if isinstance(res, Mapping) else None
+        if not _is_file(upload) or not _first_scan(context, upload):
+            continue
+        kind = kind_of(upload.filename, res.get("format"))
+        if kind is None:
+            continue
+        result = scan_stream(upload.stream, kind, os.path.basename(upload.filename))
+        _enforce(context, [result], attested, "upload", getattr(existing, "id", None),
+                 getattr(existing, "owner_org", None) or data.get("owner_org"), "upload", res.get("id"))
+
+
 def check_resource_upload(context: Mapping[str, Any], data_dict: dict[str, Any]) -> None:
     """Scan the file of a resource_create/update (``data_dict['upload']``) when the dataset is open."""
     attested = values.truthy(data_dict.pop(ATTEST_KEY, None))
     upload = data_dict.get("upload")
-    if not _is_file(upload):
+    if not _is_file(upload) or not _first_scan(context, upload):
         return
     pkg: Optional[model.Package] = None
     resource_id = data_dict.get("id")

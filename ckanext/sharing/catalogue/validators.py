@@ -46,7 +46,12 @@ __all__ = [
     "sharing_contains_personal_info",
     "sharing_deidentified",
     "sharing_dataset_name",
+    "sharing_text",
 ]
+
+# Solr refuses a term of more than 32766 bytes in an untokenised string field ("immense term");
+# free text is kept well below it (issue 10, bad input).
+MAX_TEXT_BYTES = 32000
 
 # Format categories whose resources are structured and must list their data items (信息项).
 STRUCTURED_FORMATS = frozenset({"电子表格", "数据库"})
@@ -174,6 +179,24 @@ def sharing_email(value: Any, context: Context) -> Any:
     return text
 
 
+def sharing_text(value: Any, context: Context) -> Any:
+    """Free text PostgreSQL and Solr can store: a string, no NUL, no unpaired surrogate, at most
+    :data:`MAX_TEXT_BYTES` bytes of UTF-8 (issue 10: never a 500 for such input)."""
+    if value is missing or value is None:
+        return value
+    if not isinstance(value, str):
+        raise Invalid(tk._("Must be a string"))
+    if "\x00" in value:
+        raise Invalid(tk._("Must not contain NUL characters"))
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise Invalid(tk._("Must not contain unpaired surrogate characters"))
+    if size > MAX_TEXT_BYTES:
+        raise Invalid(tk._("Too long: at most %d bytes") % MAX_TEXT_BYTES)
+    return value
+
+
 def sharing_item_length(value: Any, context: Context) -> Any:
     """A data item length: digits, optionally with decimals ('18', '10,2')."""
     if _empty(value):
@@ -239,7 +262,12 @@ def sharing_resident_id(value: Any, context: Context) -> Any:
 def sharing_share_method_required(
     key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
 ) -> None:
-    """共享方式: a shared resource (open or on request) says how it is shared, at least one method."""
+    """共享方式: a shared resource (open or on request) says how it is shared, at least one method;
+    each method a string (``[[]]`` broke scheming's choice check: issue 10)."""
+    value = data.get(key)
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):
+        errors[key].append(tk._("Must be a list of sharing methods"))
+        raise StopOnError
     if _tier_in(data) in (policy.OPEN, policy.CONDITIONAL) and not _as_list(data.get(key)):
         errors[key].append(tk._("Choose at least one sharing method"))
         raise StopOnError
@@ -346,7 +374,10 @@ def sharing_related_res_codes(
 
 
 def sharing_item_name(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
-    """A data item needs its name, except in a row left entirely blank (dropped afterwards)."""
+    """A data item needs its name, except in a row left entirely blank (dropped afterwards).
+    A JSON null is read as the form's empty string (it broke the row's unflattening: issue 10)."""
+    if data.get(key) is None:
+        data[key] = ""
     if not _empty(data.get(key)):
         return
     row = _item_rows(data, key[0], blank=True).get(key[1], {})
@@ -363,7 +394,10 @@ def sharing_drop_empty_data_items(
         if _row_blank(row):
             for sub in list(row):
                 data.pop(("data_items", index, sub), None)
-                errors.pop(("data_items", index, sub), None)
+            # every error slot of the row goes too (also of subfields the row did not send), else a
+            # message on ("data_items",) cannot be unflattened next to them (a 500: issue 10)
+            for err_key in [k for k in errors if len(k) == 3 and k[:2] == ("data_items", index)]:
+                errors.pop(err_key, None)
 
 
 def sharing_data_items_required(

@@ -6,7 +6,7 @@ a ``ValidationError`` naming the field, never a 500.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, Schema
@@ -25,10 +25,30 @@ def _v(name: str) -> Validator:
     return tk.get_validator(name)
 
 
+def text_problem(value: str) -> Optional[str]:
+    """Why PostgreSQL (or Solr) cannot store this string, or None: a NUL character (psycopg2 refuses
+    it) or an unpaired surrogate (not encodable as UTF-8) (issue 10, bad input)."""
+    if "\x00" in value:
+        return tk._("Must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return tk._("Must not contain unpaired surrogate characters")
+    return None
+
+
+def _storable(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise Invalid(problem)
+    return value
+
+
 def _text(value: Any, context: Context) -> Any:
     """A non-empty string of at most 4000 characters, stripped."""
     if not isinstance(value, str):
         raise Invalid(tk._("Must be a string"))
+    _storable(value)
     value = value.strip()
     if not value:
         raise Invalid(tk._("Missing value"))
@@ -41,7 +61,7 @@ def _id(value: Any, context: Context) -> Any:
     """An id or name: a short string without whitespace."""
     if not isinstance(value, str) or not value.strip() or len(value) > 200 or any(c.isspace() for c in value):
         raise Invalid(tk._("Must be an id"))
-    return value.strip()
+    return _storable(value.strip())
 
 
 def _id_list(value: Any, context: Context) -> Any:
@@ -90,10 +110,28 @@ def _moment(value: Any, context: Context) -> Any:
 
 
 def _parse_moment(value: Any, end_of_day: bool) -> dt.datetime:
+    """A moment within years 1900 … 9000, so arithmetic on it (periods, days) cannot overflow (issue 10)."""
+    if isinstance(value, str):
+        _storable(value)
     try:
-        return values.parse_moment(value, end_of_day)
-    except ValueError:
+        moment = values.parse_moment(value, end_of_day)
+    except (ValueError, TypeError, OverflowError):
         raise Invalid(tk._("Must be an ISO date (YYYY-MM-DD) or date-time"))
+    if not _EARLIEST <= moment.year <= _LATEST:
+        raise Invalid(tk._("Must be between the years %d and %d") % (_EARLIEST, _LATEST))
+    return moment
+
+
+_EARLIEST, _LATEST = 1900, 9000
+BARE_DATE_KEY = "expires_bare_date"
+
+
+def _expires(key: Any, data: dict[Any, Any], errors: Any, context: Context) -> None:
+    """``expires``: parsed like :func:`_moment`, remembering whether it was a bare date (a date may
+    pass the requested period by the rest of its day, a date-time may not: issue 10)."""
+    value = data.get(key)
+    data[(BARE_DATE_KEY,)] = values.is_bare_date(value)
+    data[key] = _moment(value, context)
 
 
 def _moment_start(value: Any, context: Context) -> Any:
@@ -133,9 +171,12 @@ def _offset(value: Any, context: Context) -> Any:
         offset = int(str(value))
     except (TypeError, ValueError):
         raise Invalid(tk._("Must be a whole number"))
-    if offset < 0:
-        raise Invalid(tk._("Must not be negative"))
+    if offset < 0 or offset > _MAX_OFFSET:
+        raise Invalid(tk._("Must be between 0 and %d") % _MAX_OFFSET)
     return offset
+
+
+_MAX_OFFSET = 2**31 - 1
 
 
 def _paging() -> Schema:
@@ -170,7 +211,7 @@ def sharing_request_list_schema() -> Schema:
 def sharing_request_approve_schema() -> Schema:
     return {
         "id": [_v("not_empty"), _id],
-        "expires": [_v("ignore_missing"), _v("ignore_empty"), _moment],
+        "expires": [_v("ignore_missing"), _v("ignore_empty"), _expires],
         "resource_ids": [_v("ignore_missing"), _id_list],
         "reason": [_v("ignore_missing"), _v("ignore_empty"), _text],
     }

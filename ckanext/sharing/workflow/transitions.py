@@ -131,21 +131,27 @@ def approve(
     expires: Optional[dt.datetime] = None,
     resource_ids: Optional[list[str]] = None,
     reason: Optional[str] = None,
+    bare_date: bool = False,
 ) -> SharingGrant:
-    """Approve a pending request: one grant (period ≤ requested, scope ⊆ requested); commits."""
+    """Approve a pending request: one grant (period ≤ requested, scope ⊆ requested); commits.
+
+    ``bare_date``: ``expires`` was given as a date (it means the end of that day), so it may pass the
+    requested period by up to a day; a date-time may not pass it at all (issue 10).
+    """
     req = lock_request(request_id)
     _require_pending(req)
     now = clock.now()
     longest = now + dt.timedelta(days=req.requested_days)
+    latest = longest + dt.timedelta(days=1) if bare_date else longest
     if expires is None:
         expires = longest
     elif expires <= now:
         model.Session.rollback()
         raise _invalid("expires", tk._("Must be in the future"))
-    elif expires > longest + dt.timedelta(days=1):  # a bare date means the end of that day
+    elif expires > latest:
         model.Session.rollback()
         raise _invalid("expires", tk._("Must not be later than the requested period (%s)") % longest.date().isoformat())
-    expires = min(expires, longest + dt.timedelta(days=1))
+    expires = min(expires, latest)
 
     pkg = model.Package.get(req.package_id)
     if pkg is None or pkg.state != "active":
@@ -271,18 +277,20 @@ def tier_changed(
 
 
 def on_tier_change(context: Mapping[str, Any], pkg_dict: Mapping[str, Any], old: Optional[str], new: str) -> None:
-    """Follow-up of a tier change (SPEC §4): leaving ``conditional`` cancels pending requests; going to
-    ``not_shared`` also revokes active grants. Requesters are notified after the commit.
+    """Follow-up of a tier change (SPEC §4): leaving ``conditional`` cancels pending requests; entering a
+    tier of :func:`policy.revokes_grants` revokes every active grant whatever the path (issue 10: a grant
+    must not come back after conditional → open → not_shared → conditional). Requesters are notified
+    after the commit.
 
     Called inside the transaction that records the change; the caller commits.
     """
-    if old != policy.CONDITIONAL or new == policy.CONDITIONAL:
+    if old == new or new == policy.CONDITIONAL:
         return
     user = facts.user_from_context(context)
     now = clock.now()
     note = (tk._("The dataset is now open: its data needs no request") if new == policy.OPEN
             else tk._("The dataset is no longer shared"))
-    pending = (
+    pending = [] if old != policy.CONDITIONAL else (
         model.Session.query(SharingRequest)
         .filter(SharingRequest.package_id == pkg_dict["id"], SharingRequest.state == REQUEST_PENDING)
         .with_for_update()
@@ -306,4 +314,25 @@ def on_tier_change(context: Mapping[str, Any], pkg_dict: Mapping[str, Any], old:
         )
         for grant in grants:
             _revoke(grant, user, note, now)
+    model.Session.flush()
+
+
+def owner_changed(context: Mapping[str, Any], package_id: str, old_owner: Optional[str], new_owner: Optional[str]) -> None:
+    """A dataset moved to another organization: its requests and grants move to the new owner's
+    queues (SPEC §4; issue 10, hole 6), so the new deciders see them and get the overdue mails and the
+    old ones no longer do. One ledger row; called inside core's transaction, the caller commits."""
+    if old_owner == new_owner:
+        return
+    moved_requests = (
+        model.Session.query(SharingRequest).filter(SharingRequest.package_id == package_id)
+        .update({SharingRequest.owner_org: new_owner}, synchronize_session=False)
+    )
+    moved_grants = (
+        model.Session.query(SharingGrant).filter(SharingGrant.package_id == package_id)
+        .update({SharingGrant.owner_org: new_owner}, synchronize_session=False)
+    )
+    _audit(
+        events.OWNER_CHANGE, facts.user_from_context(context), package_id=package_id, organization_id=new_owner,
+        detail={"old": old_owner, "new": new_owner, "requests": moved_requests, "grants": moved_grants},
+    )
     model.Session.flush()

@@ -164,7 +164,8 @@ def sharing_request_approve(context: Context, data_dict: DataDict) -> dict[str, 
     _load_request(context, data["id"])
     tk.check_access("sharing_request_approve", context, data)
     grant = transitions.approve(
-        _user(context), data["id"], data.get("expires"), data.get("resource_ids"), data.get("reason")
+        _user(context), data["id"], data.get("expires"), data.get("resource_ids"), data.get("reason"),
+        bare_date=bool(data.get(schema.BARE_DATE_KEY)),
     )
     return dictize.grant_dicts([grant])[0]
 
