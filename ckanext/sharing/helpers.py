@@ -11,7 +11,7 @@ from ckanext.sharing.access import masking, policy
 from ckanext.sharing.ui import dates, landing
 
 __all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items",
-           "sharing_grants_of", "sharing_pending_to_decide"]
+           "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations", "get_featured_groups"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -45,6 +45,29 @@ def sharing_account_help() -> str:
 _INTERNAL_RESOURCE_KEYS = frozenset({"datastore_active", "datastore_contains_all_records_of_source",
                                      "sharing_restricted", "url_type", "package_id", "position", "state"})
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+def _visible_to_the_user(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Core's featured organization/group of the home page, read with ``ignore_auth``: only the datasets the
+    user may see, masked, and a dataset count that does not count hidden ones (SPEC §3; found by the crawler)."""
+    for group in groups:
+        group["packages"] = masking.for_current_user(group.get("packages") or [])
+        if "package_count" in group:
+            fq = f'owner_org:"{group["id"]}"' if group.get("is_organization") else f'groups:"{group.get("name")}"'
+            group["package_count"] = tk.get_action("package_search")({}, {"fq": fq, "rows": 0})["count"]
+    return groups
+
+
+@tk.chained_helper
+def get_featured_organizations(next_helper: Callable[..., Any], count: int = 1) -> list[dict[str, Any]]:
+    """Core's featured organizations without what the user may not see."""
+    return _visible_to_the_user(next_helper(count=count))
+
+
+@tk.chained_helper
+def get_featured_groups(next_helper: Callable[..., Any], count: int = 1) -> list[dict[str, Any]]:
+    """Core's featured groups without what the user may not see."""
+    return _visible_to_the_user(next_helper(count=count))
 
 
 @tk.chained_helper

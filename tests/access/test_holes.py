@@ -261,3 +261,22 @@ def test_datatables_routes_refuse_metadata_users(app, world):
             assert "row-" not in resp.body
     resp = app.post(f"/datatables/ajax/{view['id']}", data=form, headers={"Authorization": world.tokens["editor_b"]})
     assert resp.status_code == 200 and "row-" in resp.body
+
+
+# --- found by the crawler: the home page's featured organization ------------------------------------
+
+
+def test_home_page_features_no_hidden_dataset(app):
+    """The home page's featured organization (core reads it with ignore_auth) lists neither a not_shared
+    dataset nor counts it for anonymous visitors; its members still see it there."""
+    admin = factories.User()
+    org = factories.Organization(users=[{"name": admin["name"], "capacity": "admin"}], image_url="")
+    hidden = call_action("package_create", {"user": admin["name"]}, name="home-hidden", title="HOME-HIDDEN-TITLE",
+                         owner_org=org["id"], sharing_tier="not_shared", share_basis="依据")
+    call_action("package_create", {"user": admin["name"]}, name="home-open", title="HOME-OPEN-TITLE",
+                owner_org=org["id"])
+    page = app.get("/").get_data(as_text=True)
+    assert "HOME-OPEN-TITLE" in page
+    assert "HOME-HIDDEN-TITLE" not in page and hidden["id"] not in page
+    token = factories.APIToken(user=admin["name"])["token"]
+    assert "HOME-HIDDEN-TITLE" in app.get("/", headers={"Authorization": token}).get_data(as_text=True)

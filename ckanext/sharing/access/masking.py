@@ -108,6 +108,22 @@ def apply_decisions(pkg: dict[str, Any], subject: policy.Subject) -> None:
         restore_urls([(pkg, restore)])
 
 
+def for_current_user(pkgs: list[Any]) -> list[dict[str, Any]]:
+    """Dataset dicts a core helper fetched with ``ignore_auth`` (the home page's featured organization and
+    group list their newest datasets that way): hidden ones dropped, the others masked for the current user,
+    as ``package_search`` would give them (SPEC §3: "any other page … that returns dataset dicts")."""
+    rows = [p for p in pkgs if isinstance(p, dict) and p.get("id")]
+    subjects = facts.subjects(facts.user_from_context(None), [(p["id"], p.get("owner_org")) for p in rows])
+    kept = []
+    for pkg in rows:
+        subject = subjects[pkg["id"]]
+        if policy.decide(facts.tier_of_dict(pkg), subject).access is policy.Access.HIDDEN:
+            continue
+        apply_decisions(pkg, subject)
+        kept.append(pkg)
+    return kept
+
+
 def after_dataset_show(context: Mapping[str, Any], pkg: dict[str, Any]) -> None:
     """Mask ``package_show`` (and so ``resource_show``, the dataset and resource pages, downloads).
 
