@@ -112,3 +112,13 @@ def audit_checkpoint_dir() -> str:
 def auditors() -> frozenset[str]:
     """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
     return frozenset(values.split_list(_get("auditors")))
+
+
+def outbox_retry_seconds() -> int:
+    """Seconds before the first retry of a failed outbox delivery; doubled after each failure (SPEC §8)."""
+    return _int("outbox_retry_seconds")
+
+
+def outbox_max_attempts() -> int:
+    """Delivery attempts of one outbox row before it is marked ``failed`` for good (SPEC §8)."""
+    return _int("outbox_max_attempts")
