@@ -294,3 +294,9 @@ def solr_schema_cmd(out: str, source: str | None) -> None:
         raise click.ClickException(str(exc))
     if out != "-":
         click.echo(f"CJK Solr schema written to {out}", err=True)
+
+
+# imp (issue 15): ``ckan sharing catalogue import|export``, code in catalogue/transfer/cli.py
+from ckanext.sharing.catalogue.transfer.cli import catalogue as _catalogue  # noqa: E402
+
+sharing.add_command(_catalogue)

@@ -112,3 +112,8 @@ def audit_checkpoint_dir() -> str:
 def auditors() -> frozenset[str]:
     """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
     return frozenset(values.split_list(_get("auditors")))
+
+
+def catalogue_import_max_rows() -> int:
+    """Most records one catalogue import file may hold (SPEC §12); a larger file is refused whole."""
+    return _int("catalogue_import_max_rows")
