@@ -122,3 +122,8 @@ def outbox_retry_seconds() -> int:
 def outbox_max_attempts() -> int:
     """Delivery attempts of one outbox row before it is marked ``failed`` for good (SPEC §8)."""
     return _int("outbox_max_attempts")
+
+
+def catalogue_import_max_rows() -> int:
+    """Most records one catalogue import file may hold (SPEC §12); a larger file is refused whole."""
+    return _int("catalogue_import_max_rows")
