@@ -341,6 +341,8 @@ def outbox_retry(row_id: str) -> None:
     if not box.retry(row_id):
         raise click.ClickException(f"no failed or retrying outbox row {row_id}")
     click.echo(f"row {row_id} is due again")
+
+
 # imp (issue 15): ``ckan sharing catalogue import|export``, code in catalogue/transfer/cli.py
 from ckanext.sharing.catalogue.transfer.cli import catalogue as _catalogue  # noqa: E402
 
