@@ -112,3 +112,13 @@ def audit_checkpoint_dir() -> str:
 def auditors() -> frozenset[str]:
     """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
     return frozenset(values.split_list(_get("auditors")))
+
+
+def authority_org() -> str:
+    """Name or id of the sharing authority's organization (共享主管部门, SPEC §4b); '' = sysadmins only."""
+    return str(_get("authority_org") or "").strip()
+
+
+def max_extension_working_days() -> int:
+    """Most working days one extension of the reply deadline may add (Art. 21)."""
+    return _int("max_extension_working_days")
