@@ -127,3 +127,11 @@ def outbox_max_attempts() -> int:
 def catalogue_import_max_rows() -> int:
     """Most records one catalogue import file may hold (SPEC §12); a larger file is refused whole."""
     return _int("catalogue_import_max_rows")
+def authority_org() -> str:
+    """Name or id of the sharing authority's organization (共享主管部门, SPEC §4b); '' = sysadmins only."""
+    return str(_get("authority_org") or "").strip()
+
+
+def max_extension_working_days() -> int:
+    """Most working days one extension of the reply deadline may add (Art. 21)."""
+    return _int("max_extension_working_days")

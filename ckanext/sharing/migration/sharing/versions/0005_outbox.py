@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0005sharing"
-down_revision = "0002sharing"
+down_revision = "0003sharing"
 branch_labels = None
 depends_on = None
 
