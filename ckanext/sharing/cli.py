@@ -294,3 +294,19 @@ def solr_schema_cmd(out: str, source: str | None) -> None:
         raise click.ClickException(str(exc))
     if out != "-":
         click.echo(f"CJK Solr schema written to {out}", err=True)
+
+
+@sharing.group()
+def retention() -> None:
+    """Use records kept for ckanext.sharing.retention_years (Regulation Art. 29)."""
+
+
+@retention.command("purge")
+def retention_purge() -> None:
+    """Delete use reports older than ckanext.sharing.retention_years (never younger ones: the database
+    refuses that too). One ledger row when anything was deleted."""
+    from ckanext.sharing import config
+    from ckanext.sharing.workflow import use_reports
+
+    count = use_reports.purge()
+    click.echo(f"{count} use reports older than {config.retention_years()} years deleted")

@@ -112,3 +112,24 @@ def audit_checkpoint_dir() -> str:
 def auditors() -> frozenset[str]:
     """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
     return frozenset(values.split_list(_get("auditors")))
+
+
+# regb: obligations after a decision (Regulation Art. 22, 26, 29)
+def delivery_working_days() -> int:
+    """Working days between a grant's decision and its delivery deadline (Art. 22)."""
+    return _int("delivery_working_days")
+
+
+def report_working_days() -> int:
+    """Working days after a grant's end by which a use report stating destruction is due (Art. 29)."""
+    return _int("report_working_days")
+
+
+def correction_working_days() -> int:
+    """Working days a provider has to answer a correction request (Art. 26)."""
+    return _int("correction_working_days")
+
+
+def retention_years() -> int:
+    """Years use reports are kept, never fewer than the Regulation's 3 (Art. 29)."""
+    return max(3, _int("retention_years"))
