@@ -347,3 +347,19 @@ def outbox_retry(row_id: str) -> None:
 from ckanext.sharing.catalogue.transfer.cli import catalogue as _catalogue  # noqa: E402
 
 sharing.add_command(_catalogue)
+
+
+@sharing.group()
+def retention() -> None:
+    """Use records kept for ckanext.sharing.retention_years (Regulation Art. 29)."""
+
+
+@retention.command("purge")
+def retention_purge() -> None:
+    """Delete use reports older than ckanext.sharing.retention_years (never younger ones: the database
+    refuses that too). One ledger row when anything was deleted."""
+    from ckanext.sharing import config
+    from ckanext.sharing.workflow import use_reports
+
+    count = use_reports.purge()
+    click.echo(f"{count} use reports older than {config.retention_years()} years deleted")

@@ -127,6 +127,8 @@ def outbox_max_attempts() -> int:
 def catalogue_import_max_rows() -> int:
     """Most records one catalogue import file may hold (SPEC §12); a larger file is refused whole."""
     return _int("catalogue_import_max_rows")
+
+
 def authority_org() -> str:
     """Name or id of the sharing authority's organization (共享主管部门, SPEC §4b); '' = sysadmins only."""
     return str(_get("authority_org") or "").strip()
@@ -135,3 +137,22 @@ def authority_org() -> str:
 def max_extension_working_days() -> int:
     """Most working days one extension of the reply deadline may add (Art. 21)."""
     return _int("max_extension_working_days")
+# regb: obligations after a decision (Regulation Art. 22, 26, 29)
+def delivery_working_days() -> int:
+    """Working days between a grant's decision and its delivery deadline (Art. 22)."""
+    return _int("delivery_working_days")
+
+
+def report_working_days() -> int:
+    """Working days after a grant's end by which a use report stating destruction is due (Art. 29)."""
+    return _int("report_working_days")
+
+
+def correction_working_days() -> int:
+    """Working days a provider has to answer a correction request (Art. 26)."""
+    return _int("correction_working_days")
+
+
+def retention_years() -> int:
+    """Years use reports are kept, never fewer than the Regulation's 3 (Art. 29)."""
+    return max(3, _int("retention_years"))

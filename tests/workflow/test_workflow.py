@@ -200,6 +200,17 @@ BAD_INPUT = [
     ("sharing_audit_proof", {"id": "1 OR 1=1"}, {"id"}),
     ("sharing_audit_proof", {}, {"id"}),
     ("sharing_audit_checkpoint_list", {"limit": "many", "offset": -1}, {"limit", "offset"}),
+    # regb: obligations (Regulation Art. 22, 26, 27, 29)
+    ("sharing_grant_deliver", {}, {"id", "method"}),
+    ("sharing_grant_deliver", {"GRANT": 1, "method": "email"}, {"method"}),
+    ("sharing_suspension_create", {"user_id": ["a"]}, {"user_id", "reason"}),
+    ("sharing_suspension_lift", {}, {"id", "reason"}),
+    ("sharing_suspension_list", {"state": "bogus"}, {"state"}),
+    ("sharing_use_report_create", {}, {"grant_id", "scenario", "process", "outcome", "storage"}),
+    ("sharing_use_report_list", {"limit": 0}, {"limit"}),
+    ("sharing_correction_create", {}, {"package_id", "description"}),
+    ("sharing_correction_answer", {}, {"id", "answer", "corrected"}),
+    ("sharing_correction_list", {"state": "x", "mine": "perhaps"}, {"state", "mine"}),
 ]
 
 

@@ -6,7 +6,7 @@ from typing import Any, Iterable, Optional
 from ckan import model
 
 from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
-from ckanext.sharing.workflow import clock
+from ckanext.sharing.workflow import clock, delivery
 from ckanext.sharing.workflow.states import GRANT_ACTIVE, GRANT_EXPIRED, REQUEST_PENDING
 
 
@@ -160,4 +160,4 @@ def grant_dicts(rows: list[SharingGrant]) -> list[dict[str, Any]]:
             "revoked_at": _iso(g.revoked_at),
             "revoke_reason": g.revoke_reason,
         })
-    return out
+    return delivery.annotate(out)  # Art. 22: delivery_due, delivered

@@ -17,7 +17,7 @@ from ckanext.sharing.access import facts, masking
 from ckanext.sharing.logic import schema
 from ckanext.sharing.logic.auth.workflow import GRANT_KEY, REQUEST_KEY
 from ckanext.sharing.model import SharingGrant, SharingRequest
-from ckanext.sharing.workflow import dictize, queries, transitions
+from ckanext.sharing.workflow import dictize, queries, suspension, transitions
 
 
 
@@ -116,6 +116,7 @@ def sharing_request_create(context: Context, data_dict: DataDict) -> dict[str, A
     """
     tk.check_access("sharing_request_create", context, data_dict)
     data = data_dict
+    suspension.refuse_request(_user(context), data)  # Art. 27: a suspended side cannot ask
     req = transitions.create_request(_user(context), data)
     return dictize.request_dicts([req])[0]
 
