@@ -9,9 +9,11 @@ import ckan.plugins.toolkit as tk
 from ckanext.sharing import config
 from ckanext.sharing.access import masking, policy
 from ckanext.sharing.ui import dates, landing
+from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
 __all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items",
-           "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations", "get_featured_groups"]
+           "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations", "get_featured_groups",
+           "sharing_download_counts"]
 
 
 def sharing_tier_label(tier: str) -> str:

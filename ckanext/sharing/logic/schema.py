@@ -389,3 +389,26 @@ def sharing_request_resolve_schema() -> Schema:
 def sharing_authority_queue_schema() -> Schema:
     """``sharing_authority_queue``: which queue, and paging."""
     return {"kind": [_v("not_empty"), _one_of(("escalations", "extensions"))], **_paging()}
+
+
+# --- statistics (issue 17) ---
+
+
+def sharing_stats_show_schema() -> Schema:
+    """``sharing_stats_show``: an optional department (organization id or name)."""
+    return {"organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id]}
+
+
+def sharing_stats_department_show_schema() -> Schema:
+    """``sharing_stats_department_show``: the department (organization id or name)."""
+    return {"organization_id": [_v("not_empty"), _id]}
+
+
+def sharing_stats_department_list_schema() -> Schema:
+    """``sharing_stats_department_list``: the column to sort on and the direction."""
+    from ckanext.sharing.stats.queries import SORTABLE
+
+    return {
+        "sort": [_v("ignore_missing"), _v("ignore_empty"), _one_of(SORTABLE)],
+        "order": [_v("ignore_missing"), _v("ignore_empty"), _one_of(("asc", "desc"))],
+    }

@@ -5,6 +5,7 @@ from flask import Blueprint
 
 from ckanext.sharing import views
 from ckanext.sharing.catalogue.transfer import views as catalogue_import
+from ckanext.sharing.stats import views as stats_views
 from ckanext.sharing.ui import i18n, landing, uploads
 
 downloads = Blueprint("sharing_downloads", __name__)
@@ -13,4 +14,4 @@ downloads.after_app_request(uploads.declare_charset)
 
 def blueprints() -> list[Blueprint]:
     """The workflow pages and the Chinese-UI fixes."""
-    return [views.sharing, i18n.i18n, downloads, landing.blueprint, catalogue_import.blueprint]
+    return [views.sharing, i18n.i18n, downloads, landing.blueprint, catalogue_import.blueprint, stats_views.stats]
