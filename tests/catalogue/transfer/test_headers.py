@@ -117,3 +117,19 @@ def test_share_methods_classes_and_booleans():
     assert norm.res_class("101001001", None) == "1" and norm.res_class("部门信息资源", None) == "3"
     assert norm.res_class(None, "201001/000001") == "2"
     assert norm.boolean("是") is True and norm.boolean("否") is False and norm.boolean("") is None
+
+
+def test_csv_quotes_newlines_and_gzip_json():
+    """Quoted CSV cells keep their quotes and line breaks (Excel's quoting, whatever the sniffer guesses);
+    gzipped JSON is read as JSON."""
+    import gzip
+    import json
+
+    from ckanext.sharing.catalogue.transfer import readers
+
+    text = '信息资源名称,信息资源摘要,共享类型\n"甲""表""",\"第一行\n第二行",无条件共享\n乙表,说明,有条件共享\n'
+    table = readers.read(text.encode("gb18030"), "x.csv")
+    assert [dict(r)["信息资源名称"] for _, r in table.rows] == ['甲"表"', "乙表"]
+    assert dict(table.rows[0][1])["信息资源摘要"] == "第一行\n第二行"
+    data = gzip.compress(json.dumps([{"标题": "甲", "开放属性": "无条件开放"}], ensure_ascii=False).encode())
+    assert readers.read(data, "x.json.gz").rows[0][1] == [("标题", "甲"), ("开放属性", "无条件开放")]

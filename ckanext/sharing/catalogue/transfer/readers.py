@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import json
 import zipfile
@@ -198,11 +199,11 @@ def read_csv(data: bytes, mapping: Optional[dict[str, str]] = None) -> Table:
         raise FileRefused(tk._("The file is empty: it has no rows"))
     sample = content[:SNIFF_BYTES]
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
-        dialect = csv.excel
-    try:
-        grid = [list(r) for r in csv.reader(io.StringIO(content, newline=""), dialect)]
+        delimiter = ","
+    try:  # only the delimiter is sniffed: the quoting is Excel's (the sniffer guesses "" escapes wrong)
+        grid = [list(r) for r in csv.reader(io.StringIO(content, newline=""), csv.excel, delimiter=delimiter)]
     except csv.Error as exc:
         raise FileRefused(tk._("The CSV file is malformed: %s") % exc)
     return _records_from_grid("csv", grid, mapping)
@@ -266,6 +267,11 @@ def read(data: bytes, filename: str = "", mapping: Optional[dict[str, str]] = No
          max_rows: Optional[int] = None) -> Table:
     """The records of a catalogue file; :class:`FileRefused` for a file that is empty, not a spreadsheet,
     without a recognisable header, or with more than ``max_rows`` records."""
+    if data[:2] == b"\x1f\x8b":  # gzip (the cnpds files are .json.gz): read what it holds
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise FileRefused(tk._("The file could not be read as a workbook: %s") % type(exc).__name__)
     if not data or not data.strip():
         raise FileRefused(tk._("The file is empty"))
     table = READERS[sniff_kind(data[:8192], filename)](data, mapping)
