@@ -95,6 +95,7 @@ def test_request_return_resubmit_and_shorter_approval_in_the_browser(
         assert official.find_element(By.ID, "sharing-state").get_attribute("data-state") == "approved"
         events = [e.get_attribute("data-action") for e in official.find_elements(By.CSS_SELECTOR, ".sharing-event")]
         assert events == ["request_create", "request_return", "request_resubmit", "request_approve"]
+        official.execute_script("document.getElementById('sharing-timeline').scrollIntoView();")
         screenshot(official, "7-approved-timeline")
 
         person.get(zh_portal.url + "/dashboard/access-requests")
