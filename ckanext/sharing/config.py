@@ -114,6 +114,29 @@ def auditors() -> frozenset[str]:
     return frozenset(values.split_list(_get("auditors")))
 
 
+def outbox_retry_seconds() -> int:
+    """Seconds before the first retry of a failed outbox delivery; doubled after each failure (SPEC §8)."""
+    return _int("outbox_retry_seconds")
+
+
+def outbox_max_attempts() -> int:
+    """Delivery attempts of one outbox row before it is marked ``failed`` for good (SPEC §8)."""
+    return _int("outbox_max_attempts")
+
+
+def catalogue_import_max_rows() -> int:
+    """Most records one catalogue import file may hold (SPEC §12); a larger file is refused whole."""
+    return _int("catalogue_import_max_rows")
+
+
+def authority_org() -> str:
+    """Name or id of the sharing authority's organization (共享主管部门, SPEC §4b); '' = sysadmins only."""
+    return str(_get("authority_org") or "").strip()
+
+
+def max_extension_working_days() -> int:
+    """Most working days one extension of the reply deadline may add (Art. 21)."""
+    return _int("max_extension_working_days")
 # regb: obligations after a decision (Regulation Art. 22, 26, 29)
 def delivery_working_days() -> int:
     """Working days between a grant's decision and its delivery deadline (Art. 22)."""

@@ -13,6 +13,13 @@ GRANT_EXPIRE = "grant_expire"
 DATA_ACCESS = "data_access"
 PI_ATTEST = "pi_attest"
 OWNER_CHANGE = "owner_change"
+# The request's lifecycle under the 2025 Regulation (Art. 21, 28).
+REQUEST_RETURN = "request_return"
+REQUEST_RESUBMIT = "request_resubmit"
+REQUEST_EXTEND = "request_extend"
+EXTENSION_DECIDE = "extension_decide"
+REQUEST_ESCALATE = "request_escalate"
+REQUEST_RESOLVE = "request_resolve"
 # regb: obligations after a decision (Regulation Art. 22, 26, 27, 29)
 GRANT_DELIVER = "grant_deliver"
 DELIVERY_OVERDUE = "delivery_overdue"

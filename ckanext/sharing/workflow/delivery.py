@@ -20,7 +20,6 @@ by the scheduled job (:func:`flag_overdue`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
@@ -28,20 +27,18 @@ import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckan import model
 
-from ckanext.sharing import config, values
+from ckanext.sharing import config
 from ckanext.sharing.access import roles
 from ckanext.sharing.ledger import chain, events
 from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
 from ckanext.sharing.model.obligations import DELIVERY_PORTAL, SharingDelivery
 from ckanext.sharing.workflow import clock, flags, notify, outbox
-from ckanext.sharing.workflow.states import GRANT_ACTIVE
-from ckanext.sharing.workflow.transitions import _audit, _invalid
+from ckanext.sharing.workflow.states import GRANT_ACTIVE, SHARE_METHODS
+from ckanext.sharing.workflow.transitions import _audit, _invalid, offered_methods
 
 # Art. 22: 服务接口, 批量交换 (库表交换), 文件下载 — the catalogue's share_method values (SPEC §6).
-METHOD_API = "接口"
-METHOD_FILE = "文件下载"
-METHOD_EXCHANGE = "库表交换"
-METHODS = (METHOD_API, METHOD_FILE, METHOD_EXCHANGE)
+METHOD_API, METHOD_FILE, METHOD_EXCHANGE = SHARE_METHODS
+METHODS = SHARE_METHODS
 
 _NEW_GRANTS = "sharing_new_grants"
 
@@ -52,23 +49,13 @@ def due_for(decided: dt.datetime) -> dt.date:
                               config.holidays(), config.extra_workdays())
 
 
-def _offered(raw: Any) -> list[str]:
-    """The dataset's ``share_method`` extra: scheming stores a JSON list, plain CKAN a string."""
-    if isinstance(raw, str) and raw.strip().startswith("["):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            pass
-    return values.split_list(raw)
-
-
 def _methods(request_id: Optional[str], pkg: model.Package) -> set[str]:
     """The share methods the request asked for (Art. 20 ``share_method``), else those the dataset
     offers (catalogue ``share_method``, SPEC §6); empty when neither says."""
     req = model.Session.get(SharingRequest, request_id) if request_id else None
     asked = getattr(req, "share_method", None) if req is not None else None
     if not asked:
-        asked = _offered(pkg.extras.get("share_method"))
+        asked = offered_methods(pkg)
     return {asked} if isinstance(asked, str) else set(asked)
 
 

@@ -76,11 +76,12 @@ def flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
 
 
 def expire_and_remind() -> dict[str, Any]:
-    """The scheduled job: mark ended grants expired (audited), send the 7-day reminders, and flag
-    requests past their reply deadline to the deciders (once each)."""
+    """The scheduled job: mark ended grants expired (audited), send the 7-day reminders, flag
+    requests past their reply deadline to the deciders (once each) and deliver the outbox's due rows."""
     expired = expire_grants()
     reminded = notify.expiry_reminders()
     overdue = flag_overdue()
+    outbox.deliver_due()  # retries of e-mails that failed (or waited for Redis), SPEC §8
     log.info("sharing: %d grants expired, %d reminders sent, %d requests overdue", len(expired), reminded,
              len(overdue))
     # Regulation Art. 22, 29, 26: late deliveries, use reports due, late correction answers (once each)

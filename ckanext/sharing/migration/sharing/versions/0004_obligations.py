@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004sharing"
-down_revision = "0002sharing"
+down_revision = "0005sharing"
 branch_labels = None
 depends_on = None
 
