@@ -601,6 +601,7 @@ def load(real: bool = True, limit: int = 300, source: Optional[Path] = None,
     _load_datasets(context, catalogue["datasets"] + selection.datasets, report, progress)
     load_workflow_examples(context, report)
     load_lifecycle_examples(context, report)
+    load_obligation_examples(context, report)
     report.seconds = time.monotonic() - started
     return report
 
@@ -725,6 +726,52 @@ def _backdate_grant(grant_id: str) -> None:
     if grant is not None:
         grant.expires = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
         model.Session.commit()
+
+
+def load_obligation_examples(context: dict[str, Any], report: Optional[LoadReport] = None) -> int:
+    """The Regulation's obligations in the demo (Art. 22, 26, 27, 29): a grant delivered by the portal
+    (the citizen's approved example) and one to deliver by hand (an API to a link resource), a use report
+    filed and one due (the expired example), a correction request open and one answered, a suspended
+    requester. Idempotent: nothing happens once the citizen has a correction request."""
+    import ckan.plugins.toolkit as tk
+
+    try:
+        act = {n: tk.get_action(f"sharing_{n}") for n in (
+            "request_create", "request_approve", "grant_list", "use_report_create", "correction_create",
+            "correction_answer", "correction_list", "suspension_create")}
+    except KeyError:
+        return 0
+    made = 0
+    try:
+        if act["correction_list"]({"user": "citizen"}, {"mine": True})["count"]:
+            return 0
+        req = act["request_create"]({"user": "transport_member"}, {
+            "package_id": "zhengwuyun-ziyuan-shiyong-qingkuang", "purpose": "演示：核对云资源台账",
+            "use_scenario": "演示：部门资源统筹", "requested_days": 60,
+            **_art20_fields("zhengwuyun-ziyuan-shiyong-qingkuang")})
+        act["request_approve"](dict(context), {"id": req["id"], "reason": "演示：同意，接口另行开通"})
+        report_body = {"scenario": "演示：出租车运营监管", "process": "演示：按月汇总运营里程，不含个人信息",
+                       "outcome": "演示：形成月度监管报告", "storage": "演示：本部门内网数据库，加密存储"}
+        for who in ("citizen", "transport_member"):
+            for grant in act["grant_list"]({"user": who}, {"mine": True})["results"]:
+                if grant["package_name"] in ("chuzu-qiche-yingyun-shuju", "yaopin-lingshou-qiye-fenbu"):
+                    act["use_report_create"]({"user": who}, {"grant_id": grant["id"], **report_body})
+                    made += 1
+        for dataset, answer in (("gongjiao-xianlu-yu-zhandian", None), ("yiliao-jigou-minglu", "演示：已核实并更正")):
+            corr = act["correction_create"]({"user": "citizen"}, {
+                "package_id": dataset, "description": "演示：部分记录的地址与实际不符"})
+            if answer:
+                act["correction_answer"](dict(context), {"id": corr["id"], "answer": answer, "corrected": True})
+            made += 1
+        act["suspension_create"](dict(context), {
+            "user_id": "transport_member", "provider_org_id": "demo-market-regulation",
+            "reason": "演示：超出申请用途使用数据（第二十七条）"})
+        made += 2
+    except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound) as e:
+        log.warning("demo obligation examples incomplete: %s", e)
+    if report is not None and made:
+        report.created["obligation example"] = made
+    return made
 
 
 def logins() -> list[dict[str, str]]:

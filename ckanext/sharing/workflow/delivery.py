@@ -11,7 +11,8 @@ the moment the grantee can get the data, the deadline is about the provider, not
 grantee looks. The portal delivers (``method`` = ``portal``, delivered at the decision) when the grant
 covers at least one resource on the portal (an upload, a link, a DataStore table), unless the request
 asks for ``库表交换`` (database exchange: outside the portal), or for ``接口`` (API) where a covered
-resource is not a DataStore table (the DataStore API is the portal's interface). Everything else — a
+resource is not a DataStore table (the DataStore API is the portal's interface); without a method in
+the request, the methods the dataset offers (catalogue ``share_method``) decide the same way. Everything else — a
 catalogue entry without resources, an exchange — is delivered by the provider's deciders with
 :func:`deliver` (``sharing_grant_deliver``). Undelivered grants past their due date are flagged once
 by the scheduled job (:func:`flag_overdue`).
@@ -32,14 +33,12 @@ from ckanext.sharing.ledger import chain, events
 from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
 from ckanext.sharing.model.obligations import DELIVERY_PORTAL, SharingDelivery
 from ckanext.sharing.workflow import clock, flags, notify, outbox
-from ckanext.sharing.workflow.states import GRANT_ACTIVE
-from ckanext.sharing.workflow.transitions import _audit, _invalid
+from ckanext.sharing.workflow.states import GRANT_ACTIVE, SHARE_METHODS
+from ckanext.sharing.workflow.transitions import _audit, _invalid, offered_methods
 
 # Art. 22: 服务接口, 批量交换 (库表交换), 文件下载 — the catalogue's share_method values (SPEC §6).
-METHOD_API = "接口"
-METHOD_FILE = "文件下载"
-METHOD_EXCHANGE = "库表交换"
-METHODS = (METHOD_API, METHOD_FILE, METHOD_EXCHANGE)
+METHOD_API, METHOD_FILE, METHOD_EXCHANGE = SHARE_METHODS
+METHODS = SHARE_METHODS
 
 _NEW_GRANTS = "sharing_new_grants"
 
@@ -50,12 +49,13 @@ def due_for(decided: dt.datetime) -> dt.date:
                               config.holidays(), config.extra_workdays())
 
 
-def _methods(request_id: Optional[str]) -> set[str]:
-    """The share methods the request asked for (Art. 20 ``share_method``; none on older requests)."""
+def _methods(request_id: Optional[str], pkg: model.Package) -> set[str]:
+    """The share methods the request asked for (Art. 20 ``share_method``), else those the dataset
+    offers (catalogue ``share_method``, SPEC §6); empty when neither says."""
     req = model.Session.get(SharingRequest, request_id) if request_id else None
     asked = getattr(req, "share_method", None) if req is not None else None
     if not asked:
-        return set()
+        asked = offered_methods(pkg)
     return {asked} if isinstance(asked, str) else set(asked)
 
 
@@ -67,7 +67,7 @@ def portal_serves(grant: SharingGrant) -> bool:
     covered = [r for r in pkg.resources if not grant.resource_ids or r.id in grant.resource_ids]
     if not covered:
         return False
-    methods = _methods(grant.request_id)
+    methods = _methods(grant.request_id, pkg)
     if not methods or METHOD_FILE in methods:
         return True
     if METHOD_API in methods:

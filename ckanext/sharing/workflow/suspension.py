@@ -32,11 +32,8 @@ from ckanext.sharing.workflow.transitions import _audit, _invalid, _locked
 
 
 def is_authority(user: Optional[model.User]) -> bool:
-    """The authority of SPEC §4b: ``roles.is_authority`` (issue 13 part A); sysadmins until it exists."""
-    check = getattr(roles, "is_authority", None)
-    if check is not None:
-        return bool(check(user))
-    return bool(user is not None and user.sysadmin)
+    """The authority of SPEC §4b (:func:`ckanext.sharing.access.roles.is_authority`)."""
+    return roles.is_authority(user)
 
 
 def may_suspend(user: Optional[model.User], provider_org_id: Optional[str]) -> bool:
