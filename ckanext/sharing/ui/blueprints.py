@@ -5,6 +5,7 @@ from flask import Blueprint
 
 from ckanext.sharing import views
 from ckanext.sharing.ui import i18n, landing, uploads
+from ckanext.sharing.api import blueprint as api_blueprint
 
 downloads = Blueprint("sharing_downloads", __name__)
 downloads.after_app_request(uploads.declare_charset)
@@ -12,4 +13,4 @@ downloads.after_app_request(uploads.declare_charset)
 
 def blueprints() -> list[Blueprint]:
     """The workflow pages and the Chinese-UI fixes."""
-    return [views.sharing, i18n.i18n, downloads, landing.blueprint]
+    return [views.sharing, i18n.i18n, downloads, landing.blueprint, api_blueprint.blueprint]
