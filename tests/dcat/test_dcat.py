@@ -357,6 +357,7 @@ def test_grantee_and_collaborator_get_the_real_url_until_revoked(app, portal):
                         id=conditional["id"], user_id=collaborator["name"], capacity="member")
     req = helpers.call_action("sharing_request_create", context={"user": requester["name"], "ignore_auth": False},
                               package_id=conditional["id"], purpose="统计分析", use_scenario="季度报告",
+                              use_basis="条例第二十条", use_scope="本部门", share_method="文件下载",
                               requested_days=30)
     grant = helpers.call_action("sharing_request_approve", context={"user": portal["sysadmin"]["name"]},
                                 id=req["id"])

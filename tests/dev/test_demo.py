@@ -58,6 +58,12 @@ def test_shipped_catalogue_loads_in_all_three_tiers(app):
         admin = {"user": "sharing_admin"}
         states = {r["state"] for r in listing(admin, {"limit": 100})["results"]}
         assert {"pending", "approved", "rejected"} <= states, states
+        # ... and in each state of the 2025 Regulation (SPEC §4b): returned, extended, escalated, resolved
+        rows = listing(admin, {"limit": 100})["results"]
+        assert {"returned", "escalated"} <= states, states
+        assert any((r["extension"] or {}).get("state") == "approved" for r in rows)
+        assert any((r["escalation"] or {}).get("resolution") == "approve" for r in rows)
+        assert all(r["use_basis"] and r["share_method"] for r in rows)
         grants = tk.get_action("sharing_grant_list")(admin, {"limit": 100})["results"]
         assert "expired" in {g.get("effective_state") for g in grants}
 

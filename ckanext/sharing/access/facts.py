@@ -17,6 +17,7 @@ from ckan.common import current_user
 from ckanext.sharing import values
 from ckanext.sharing.access import policy
 from ckanext.sharing.model import SharingGrant
+from ckanext.sharing.model.obligations import SUSPENSION_ACTIVE, SharingSuspension
 from ckanext.sharing.workflow.states import GRANT_ACTIVE
 
 Context = Mapping[str, Any]
@@ -125,6 +126,22 @@ def grants_for(
     return out
 
 
+def suspended_providers(user_id: str, org_ids: Iterable[str]) -> set[Optional[str]]:
+    """Provider organizations towards which the user, or one of the user's organizations, is suspended
+    (Regulation Art. 27); ``None`` in the set: towards every provider."""
+    orgs = list(org_ids)
+    side = SharingSuspension.user_id == user_id
+    if orgs:
+        side = sa.or_(side, SharingSuspension.organization_id.in_(orgs))
+    rows = (
+        model.Session.query(SharingSuspension.provider_org_id)
+        .filter(SharingSuspension.state == SUSPENSION_ACTIVE)
+        .filter(side)
+        .all()
+    )
+    return {provider for (provider,) in rows}
+
+
 def subjects(
     user: Optional[model.User], packages: Iterable[tuple[str, Optional[str]]]
 ) -> dict[str, policy.Subject]:
@@ -139,12 +156,15 @@ def subjects(
     pkg_ids = [pid for pid, owner in pkgs if not (owner and owner in capacities)]
     collab = collaborations(user.id, pkg_ids) if pkg_ids and _collaborators_enabled() else set()
     grants = grants_for(user.id, capacities.keys(), pkg_ids)
+    # suspensions only matter to grant holders: asked only when there are grants
+    held = suspended_providers(user.id, capacities.keys()) if grants else set()
     return {
         pid: policy.Subject(
             user_id=user.id,
             capacity=capacities.get(owner) if owner else None,
             collaborator=pid in collab,
             grants=tuple(grants.get(pid, ())),
+            suspended=pid in grants and (None in held or owner in held),
         )
         for pid, owner in pkgs
     }

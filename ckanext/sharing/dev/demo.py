@@ -600,6 +600,7 @@ def load(real: bool = True, limit: int = 300, source: Optional[Path] = None,
               [u for u in catalogue["users"] if u.get("org") == catalogue["users"][1]["org"]])
     _load_datasets(context, catalogue["datasets"] + selection.datasets, report, progress)
     load_workflow_examples(context, report)
+    load_lifecycle_examples(context, report)
     report.seconds = time.monotonic() - started
     return report
 
@@ -634,7 +635,7 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
         try:
             request = create({"user": requester}, {
                 "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
-                "requested_days": 1 if decision == "expire" else 90})
+                **_art20_fields(dataset), "requested_days": 1 if decision == "expire" else 90})
             if decision in ("approve", "expire"):
                 grant = approve(dict(context), {"id": request["id"], "reason": "演示：同意"})
                 if decision == "expire":
@@ -646,6 +647,69 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
             log.warning("demo request on %s not created: %s", dataset, e)
     if report is not None and made:
         report.created["access request"] = made
+    return made
+
+
+def _art20_fields(dataset: str) -> dict[str, str]:
+    """The fields a request states under the 2025 Regulation (Art. 20), with a 共享方式 the dataset offers."""
+    from ckan import model
+
+    from ckanext.sharing.workflow import transitions
+
+    pkg = model.Package.get(dataset)
+    method = transitions.offered_methods(pkg)[0] if pkg is not None else "文件下载"
+    return {"use_basis": "演示：《政务数据共享条例》第二十条；本部门法定职责", "use_scope": "演示：本部门业务处室内部使用",
+            "share_method": method}
+
+
+def load_lifecycle_examples(context: dict[str, Any], report: Optional[LoadReport] = None) -> int:
+    """Requests in the states of the 2025 Regulation (SPEC §4b): returned for completion (Art. 21), with an
+    extension approved by the authority (Art. 21), escalated (Art. 28) and resolved by the authority
+    (Art. 28). The authority acts as ``authority_officer`` when ``ckanext.sharing.authority_org`` names its
+    department, else as the sysadmin. Idempotent: nothing is done once a returned request exists."""
+    import ckan.plugins.toolkit as tk
+    from ckan import model
+
+    from ckanext.sharing.access import roles
+
+    try:
+        run = {name: tk.get_action(name) for name in (
+            "sharing_request_create", "sharing_request_return", "sharing_request_extend", "sharing_extension_decide",
+            "sharing_request_reject", "sharing_request_escalate", "sharing_request_resolve", "sharing_request_list")}
+    except KeyError:
+        return 0
+    if run["sharing_request_list"](dict(context), {"state": "returned", "limit": 1})["count"]:
+        return 0
+    officer = model.User.get("authority_officer")
+    authority = {"user": officer.name} if roles.is_authority(officer) else dict(context)
+    steps: list[tuple[str, str, list[tuple[str, dict[str, Any], dict[str, Any]]]]] = [
+        ("citizen", "xingzheng-chufa-anjian-xinxi", [
+            ("sharing_request_return", dict(context), {"missing": [
+                "演示：使用依据请写明法规条款或文件文号", "演示：使用范围请写明使用处室与人员", "演示：申请单须经本部门数据共享机构审核盖章"]})]),
+        ("transport_member", "qiye-dengji-zhuce-xinxi", [
+            ("sharing_request_extend", dict(context), {"working_days": 5, "reason": "演示：需核对历史登记数据的共享范围"}),
+            ("sharing_extension_decide", authority, {"approve": True, "note": "演示：同意延长 5 个工作日"})]),
+        ("citizen", "yaopin-lingshou-qiye-fenbu", [
+            ("sharing_request_reject", dict(context), {"reason": "演示：申请用途与数据内容不符"}),
+            ("sharing_request_escalate", {"user": "citizen"}, {"reason": "演示：用途已按条例写明，请求主管部门协调"})]),
+        ("dept_member", "chuzu-qiche-yingyun-shuju", [
+            ("sharing_request_reject", dict(context), {"reason": "演示：暂不具备共享条件"}),
+            ("sharing_request_escalate", {"user": "dept_member"}, {"reason": "演示：依职责需要此数据"}),
+            ("sharing_request_resolve", authority, {"decision": "approve", "note": "演示：经协调同意共享 30 天"})]),
+    ]
+    made = 0
+    for requester, dataset, actions in steps:
+        try:
+            request = run["sharing_request_create"]({"user": requester}, {
+                "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
+                **_art20_fields(dataset), "requested_days": 30})
+            for name, ctx, body in actions:
+                run[name](dict(ctx), {"id": request["id"], **body})
+            made += 1
+        except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound) as e:
+            log.warning("demo lifecycle request on %s not complete: %s", dataset, e)
+    if report is not None and made:
+        report.created["lifecycle request"] = made
     return made
 
 

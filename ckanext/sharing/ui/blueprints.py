@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ckanext.sharing import views
+from ckanext.sharing.catalogue.transfer import views as catalogue_import
 from ckanext.sharing.ui import i18n, landing, uploads
 from ckanext.sharing.api import blueprint as api_blueprint
 
@@ -13,4 +14,5 @@ downloads.after_app_request(uploads.declare_charset)
 
 def blueprints() -> list[Blueprint]:
     """The workflow pages and the Chinese-UI fixes."""
-    return [views.sharing, i18n.i18n, downloads, landing.blueprint, api_blueprint.blueprint]
+    return [views.sharing, i18n.i18n, downloads, landing.blueprint, catalogue_import.blueprint,
+            api_blueprint.blueprint]
