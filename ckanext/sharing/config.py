@@ -112,3 +112,14 @@ def audit_checkpoint_dir() -> str:
 def auditors() -> frozenset[str]:
     """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
     return frozenset(values.split_list(_get("auditors")))
+
+
+def tier_labels() -> str:
+    """Which names the tiers carry on pages, facets, e-mails and API labels: ``national`` or ``shanghai``
+    (SPEC §1; Regulation Art. 14)."""
+    return str(_get("tier_labels")).strip()
+
+
+def featured_departments() -> list[str]:
+    """Organization names the home page features, in order (empty: the largest departments; issue 11)."""
+    return values.split_list(_get("featured_departments"))

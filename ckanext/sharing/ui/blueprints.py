@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ckanext.sharing import views
-from ckanext.sharing.ui import i18n, landing, uploads
+from ckanext.sharing.ui import guide, i18n, landing, uploads
 
 downloads = Blueprint("sharing_downloads", __name__)
 downloads.after_app_request(uploads.declare_charset)
@@ -12,4 +12,4 @@ downloads.after_app_request(uploads.declare_charset)
 
 def blueprints() -> list[Blueprint]:
     """The workflow pages and the Chinese-UI fixes."""
-    return [views.sharing, i18n.i18n, downloads, landing.blueprint]
+    return [views.sharing, i18n.i18n, downloads, landing.blueprint, guide.blueprint]
