@@ -137,6 +137,8 @@ def authority_org() -> str:
 def max_extension_working_days() -> int:
     """Most working days one extension of the reply deadline may add (Art. 21)."""
     return _int("max_extension_working_days")
+
+
 # regb: obligations after a decision (Regulation Art. 22, 26, 29)
 def delivery_working_days() -> int:
     """Working days between a grant's decision and its delivery deadline (Art. 22)."""
@@ -156,3 +158,14 @@ def correction_working_days() -> int:
 def retention_years() -> int:
     """Years use reports are kept, never fewer than the Regulation's 3 (Art. 29)."""
     return max(3, _int("retention_years"))
+
+
+def tier_labels() -> str:
+    """Which names the tiers carry on pages, facets, e-mails and API labels: ``national`` or ``shanghai``
+    (SPEC §1; Regulation Art. 14)."""
+    return str(_get("tier_labels")).strip()
+
+
+def featured_departments() -> list[str]:
+    """Organization names the home page features, in order (empty: the largest departments; issue 11)."""
+    return values.split_list(_get("featured_departments"))

@@ -45,6 +45,7 @@ class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslat
     def update_config(self, config: tk.CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "ckanext-sharing")
+        tk.add_public_directory(config, "public")
 
     # IPackageController
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:

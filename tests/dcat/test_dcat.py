@@ -78,7 +78,7 @@ def portal() -> dict[str, Any]:
     datasets = {
         "open": create("101001001/000001", REAL_OPEN_URL, name="open-population", title="人口基本信息"),
         "conditional": create("201001001/000002", REAL_CONDITIONAL_URL, name="conditional-enterprises",
-                              title="企业登记信息", sharing_tier="conditional", share_condition=CONDITION,
+                              title="企业登记信息", sharing_tier="conditional", share_condition=CONDITION, share_scope="本市政务部门",
                               update_cycle="每日"),
         "not_shared": create("301001001/000003", REAL_HIDDEN_URL, name="hidden-archives", title=HIDDEN_TITLE,
                              sharing_tier="not_shared", share_basis=BASIS, update_cycle="不定期"),
@@ -235,9 +235,9 @@ def test_publisher_follows_an_organization_update(app, portal):
 
 
 def test_rights_hold_condition_and_basis(app, portal):
-    """dct:rights states share_condition (conditional) and share_basis (not_shared), on dataset and
+    """dct:rights states share_condition and share_scope (conditional) and share_basis (not_shared), on dataset and
     distributions; an open dataset has none."""
-    for tier, role, text in (("conditional", None, CONDITION), ("not_shared", "sysadmin", BASIS),
+    for tier, role, text in (("conditional", None, CONDITION + "\n共享范围：本市政务部门"), ("not_shared", "sysadmin", BASIS),
                              ("open", None, None)):
         dataset = portal["datasets"][tier]
         graph, _ = _graph(app, f"/dataset/{dataset['id']}.ttl", "ttl", portal["tokens"].get(role))

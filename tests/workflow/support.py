@@ -72,7 +72,7 @@ def build_world(app) -> World:
         {"name": w.users["admin_c"]["name"], "capacity": "admin"},
     ])
     for tier in ("open", "conditional", "not_shared"):
-        extra = {"conditional": {"share_condition": "政务用途 / government use"},
+        extra = {"conditional": {"share_condition": "政务用途 / government use", "share_scope": "本市政务部门"},
                  "not_shared": {"share_basis": "Law X art. 1"}}.get(tier, {})
         w.pkgs[tier] = api(app, "package_create", w.tokens["admin_b"], name=f"wf-{tier.replace('_', '-')}-{run}",
                            title=f"Workflow {tier}", owner_org=w.orgs["b"]["id"], sharing_tier=tier,

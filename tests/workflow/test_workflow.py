@@ -283,7 +283,7 @@ def test_tier_change_cancels_requests_and_revokes_grants(app):
 
     # conditional -> open cancels pending requests ("now open")
     api(app, "package_patch", w.tokens["admin_b"], id=pkg["id"], sharing_tier="conditional",
-        share_condition="again on request", private=False)
+        share_condition="again on request", share_scope="city departments", private=False)
     again = api(app, "sharing_request_create", w.tokens["requester"], **request_body(w))["result"]
     api(app, "package_patch", w.tokens["admin_b"], id=pkg["id"], sharing_tier="open")
     shown = api_get(app, "sharing_request_show", w.tokens["requester"], id=again["id"])["result"]

@@ -75,6 +75,7 @@ FORMAT_CATEGORY = {
 }
 PERSONAL_HINTS = ("姓名", "身份证", "证件号", "手机", "住址", "家庭地址", "出生日期", "联系电话")
 SHARE_CONDITION = "仅向履行法定职责的政务部门共享，申请时须说明用途和应用场景，经提供方审核同意后在授权期限内使用。"
+SHARE_SCOPE = "本市履行法定职责、确需使用该数据的政务部门（演示）"
 SHARE_BASIS = ("《中华人民共和国数据安全法》第二十一条、《中华人民共和国个人信息保护法》第三十四条："
                "涉及重要数据或个人信息，仅限提供方履行法定职责使用。（演示：按规则标为不共享）")
 NOT_SHARED_EVERY = 12  # demo rule: one real record in 12 is shown as not_shared (open-data portals publish none)
@@ -316,8 +317,11 @@ def real_specs(limit: int = 300, source: Optional[Path] = None, max_orgs: int = 
         }
         if tier == "conditional":
             spec["share_condition"] = SHARE_CONDITION
+            spec["share_scope"] = SHARE_SCOPE
         if tier == "not_shared":
             spec["share_basis"] = SHARE_BASIS
+        # open-data portals publish general data; the demo's not_shared ones cite important data (SHARE_BASIS)
+        spec["data_grade"] = "重要数据" if tier == "not_shared" else "一般数据"
         # resources: generated rows (our own content) for some, a link to the record's portal page for others
         kind = ("upload", "datastore", "link")[seq % 3]
         if kind == "link":
@@ -443,7 +447,7 @@ def dataset_dict(spec: dict[str, Any], owner_org: str) -> dict[str, Any]:
     }
     if personal and spec["sharing_tier"] == "open":
         data["deidentified"] = True  # published openly by its portal; the demo attests de-identification
-    for key in ("share_condition", "share_basis", "theme"):
+    for key in ("share_condition", "share_scope", "share_basis", "data_grade", "theme"):
         if spec.get(key):
             data[key] = spec[key]
     from ckanext.sharing.dcat import demo_license_id

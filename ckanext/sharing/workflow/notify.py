@@ -12,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.lib import mailer
 
-from ckanext.sharing.access import roles
+from ckanext.sharing.access import facts, roles, tiers
 from ckanext.sharing.model import SharingGrant, SharingRequest
 from ckanext.sharing.workflow import clock, queries
 from ckanext.sharing.workflow.states import (
@@ -121,6 +121,9 @@ def decision(request_id: str) -> int:
         subject = tk._("Access request cancelled: %s") % title
         lines = [tk._("Your request for the data of “%(title)s” (%(url)s) was cancelled.") % {"title": title, "url": url},
                  tk._("Reason: %s") % (req.decision_reason or "-")]
+        pkg = model.Session.get(model.Package, req.package_id)
+        if pkg is not None:  # the tier's name as configured (ckanext.sharing.tier_labels)
+            lines.append(tk._("Sharing type now: %s") % tiers.label(facts.tier_of_package(pkg)))
     else:
         return 0
     lines += ["", tk._("Your requests and grants: %s") % f"{site}/dashboard/access-requests"]
