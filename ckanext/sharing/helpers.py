@@ -7,7 +7,7 @@ from typing import Any, Callable
 import ckan.plugins.toolkit as tk
 
 from ckanext.sharing import config
-from ckanext.sharing.access import masking, policy, tiers
+from ckanext.sharing.access import masking, tiers
 from ckanext.sharing.ui import dates, guide, home, landing
 from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
