@@ -1,6 +1,7 @@
 """Matched terms highlighted in result titles and abstracts (``sharing_highlight``, HTML with ``<mark>``)."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Iterable, Optional
 
@@ -13,8 +14,15 @@ TITLE_MAX = 80  # as CKAN's result list truncates titles
 
 
 def _term_pattern(terms: Iterable[str]) -> Optional[re.Pattern[str]]:
+    """One regular expression for the query's terms (compiled once per query, not per result: issue 16)."""
+    return _compiled(tuple(sorted(set(terms), key=lambda t: (-len(t), t))))  # longest first
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(terms: tuple[str, ...]) -> Optional[re.Pattern[str]]:
+    """The alternation of ``terms`` (longest first); a pure function, so a per-process cache is safe."""
     alts = []
-    for term in sorted(set(terms), key=len, reverse=True):
+    for term in terms:
         if cjk.CJK_CHAR.search(term):
             alts.append(re.escape(term))
         else:  # an English word: match its inflected forms too (the index stems them)
