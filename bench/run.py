@@ -347,6 +347,7 @@ def print_table(rows: list[tuple[str, Optional[float], Optional[float], str]], t
 EXTRAS = {  # module → the column titles of its rows (metric, A, B, note)
     "grants": ("1 grant", "10,000 grants"),
     "search_quality": ("stock schema", "CJK schema"),
+    "ledger_scale": ("value", "-"),
 }
 
 
