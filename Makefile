@@ -44,3 +44,10 @@ bench: deps services  ## plain CKAN vs CKAN + sharing, printed as a table
 
 i18n:  ## extract and compile the translations
 	$(VENV)/bin/python setup.py -q extract_messages update_catalog compile_catalog
+
+.PHONY: soak
+soak: deps services  ## bounded soak of a live portal, printed as a table (not in `make test`); SOAK_SECONDS=60
+	@set -e; eval "$$($(STACK) test-env $(or $(SOAK_SLOT),soak))"; \
+	$(STACK) test-perms; \
+	SHARING_SOAK=1 SOAK_SECONDS=$(or $(SOAK_SECONDS),60) $(VENV)/bin/python -m pytest --ckan-ini=test.ini -q -s \
+	  tests/soak $(PYTEST_ARGS)

@@ -6,6 +6,7 @@ from flask import Blueprint
 from ckanext.sharing import obligation_views, views
 from ckanext.sharing.api import blueprint as api_blueprint
 from ckanext.sharing.catalogue.transfer import views as catalogue_import
+from ckanext.sharing.ledger import page as ledger_page
 from ckanext.sharing.stats import views as stats_views
 from ckanext.sharing.ui import guide, i18n, landing, uploads
 
@@ -16,4 +17,5 @@ downloads.after_app_request(uploads.declare_charset)
 def blueprints() -> list[Blueprint]:
     """The workflow pages and the Chinese-UI fixes."""
     return [views.sharing, i18n.i18n, downloads, landing.blueprint, catalogue_import.blueprint, stats_views.stats,
-            obligation_views.obligations, api_blueprint.blueprint, guide.blueprint]
+            obligation_views.obligations, api_blueprint.blueprint, guide.blueprint,
+            ledger_page.blueprint]
