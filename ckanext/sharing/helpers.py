@@ -9,10 +9,12 @@ import ckan.plugins.toolkit as tk
 from ckanext.sharing import config
 from ckanext.sharing.access import masking, tiers
 from ckanext.sharing.ui import dates, guide, home, landing
+from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
-__all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items",
-           "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations", "get_featured_groups",
-           "sharing_home", "sharing_guide"]
+__all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help",
+           "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
+           "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
+           "sharing_guide"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -101,6 +103,14 @@ def sharing_grants_of(requests: list[dict[str, Any]]) -> dict[str, dict[str, Any
 def sharing_pending_to_decide() -> int:
     """How many pending requests the current user decides (the header badge of deciders)."""
     return sum(landing.pending_by_org().values())
+
+
+def sharing_active_suspensions() -> list[dict[str, Any]]:
+    """The active suspensions the current user may see (Art. 27; the authority's page)."""
+    user = tk.current_user
+    if not (user and user.is_authenticated):
+        return []
+    return tk.get_action("sharing_suspension_list")({"user": user.name}, {"state": "active", "limit": 1000})["results"]
 
 
 def sharing_home() -> dict[str, Any]:

@@ -1,0 +1,190 @@
+"""The statistics pages (issue 17, SPEC §13): the public 开放统计 page, a department's overview and the
+authority's overview of all departments, each chart with its table and a CSV download.
+
+Every page calls the ``sharing_stats_*`` actions with the visitor's context (same auth, same figures as
+the API) and turns the answer into :class:`~ckanext.sharing.stats.tables.Figure` objects.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from flask import Blueprint, Response
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.sharing.stats import tables
+
+__all__ = ["stats"]
+
+stats = Blueprint("sharing_stats", __name__)
+
+
+def _context() -> dict[str, Any]:
+    user = tk.current_user
+    return {"user": user.name if user and user.is_authenticated else ""}
+
+
+def _action(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return tk.get_action(name)(_context(), data)
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Organization not found"))
+    except tk.ValidationError:
+        return tk.abort(400, tk._("Bad request"))
+
+
+def _public_url() -> Callable[[dict[str, Any]], str]:
+    """A department row's link: that department's public statistics."""
+    return lambda d: tk.url_for("sharing_stats.public", organization=d.get("name"))
+
+
+def _dataset_url(row: dict[str, Any]) -> str:
+    return tk.url_for("dataset.read", id=row.get("name") or row.get("package_id"))
+
+
+def _tier_link(org_name: Optional[str]) -> Callable[[str], Optional[str]]:
+    """The dataset list behind a tier count (the search's tier facet), for the tiers a visitor may list."""
+    def link(tier: str) -> Optional[str]:
+        if org_name:
+            return tk.url_for("organization.read", id=org_name, sharing_tier=tier)
+        return tk.url_for("dataset.search", sharing_tier=tier)
+    return link
+
+
+def _common_figures(data: dict[str, Any], org_name: Optional[str], tier_links: bool) -> list[tables.Figure]:
+    figs = [tables.tier_figure(data["datasets"]["by_tier"], _tier_link(org_name) if tier_links else None)]
+    if not org_name:
+        figs.append(tables.department_datasets_figure(data["departments"], _public_url()))
+    figs.append(tables.theme_figure(data["themes"]))
+    if not org_name:
+        figs.append(tables.requests_figure(data["departments"], _public_url(), data["limits"]["reply_working_days"]))
+    figs += [
+        tables.request_months_figure(data["months"]),
+        tables.access_months_figure(data["months"], data["tracking"]),
+        tables.top_figure("used", data["top_used"], _dataset_url),
+        tables.top_figure("requested", data["top_requested"], _dataset_url),
+    ]
+    if not org_name:
+        figs.append(tables.utilisation_figure(data["departments"], _public_url(), data["limits"]["use_window_days"]))
+    return figs
+
+
+def _csv(fig: tables.Figure, name: str) -> Response:
+    return Response(fig.csv(), mimetype="text/csv", headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{name}-{fig.id}.csv"',
+    })
+
+
+def _one(figs: list[tables.Figure], figure: str) -> tables.Figure:
+    for fig in figs:
+        if fig.id == figure:
+            return fig
+    return tk.abort(404, tk._("No such figure"))
+
+
+# --- the public page ------------------------------------------------------------------------------
+
+
+def _public_data() -> tuple[dict[str, Any], Optional[str]]:
+    org = tk.request.args.get("organization") or None
+    data = _action("sharing_stats_show", {"organization_id": org} if org else {})
+    return data, (data.get("organization") or {}).get("name")
+
+
+def public():
+    """开放统计: the portal's (or one department's) public figures."""
+    data, org_name = _public_data()
+    return tk.render("sharing/stats/public.html", {
+        "data": data, "figures": _common_figures(data, org_name, True), "org_name": org_name,
+        "csv_endpoint": "sharing_stats.public_csv", "csv_args": {"organization": org_name} if org_name else {},
+    })
+
+
+def public_csv(figure: str):
+    """One figure of the public page as CSV."""
+    data, org_name = _public_data()
+    return _csv(_one(_common_figures(data, org_name, True), figure), f"statistics-{org_name or 'portal'}")
+
+
+# --- a department's overview ------------------------------------------------------------------------
+
+
+def _department(id: str) -> dict[str, Any]:
+    if not (tk.current_user and tk.current_user.is_authenticated):
+        return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
+    try:
+        return tk.get_action("sharing_stats_department_show")(_context(), {"organization_id": id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Organization not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
+
+
+def _department_figures(data: dict[str, Any]) -> list[tables.Figure]:
+    name = data["organization"]["name"]
+    requests_url = tk.url_for("sharing.org_requests", id=name, state="pending")
+    grants_url = tk.url_for("sharing.org_grants", id=name)
+    return [
+        tables.queue_figure(data["queue"], data["grants"], requests_url, grants_url),
+        tables.grant_accesses_figure(data["grant_accesses"], grants_url),
+        *_common_figures(data, name, True),
+    ]
+
+
+def department(id: str):
+    """A department's overview (its deciders and admins): queue, grants, per-grant use, its figures."""
+    data = _department(id)
+    group = tk.get_action("organization_show")(_context(), {"id": data["organization"]["id"],
+                                                            "include_datasets": False})
+    return tk.render("sharing/stats/department.html", {
+        "data": data, "figures": _department_figures(data), "group_dict": group, "group_type": "organization",
+        "org_name": data["organization"]["name"], "totals": data["totals"],
+        "csv_endpoint": "sharing_stats.department_csv", "csv_args": {"id": data["organization"]["name"]},
+    })
+
+
+def department_csv(id: str, figure: str):
+    """One figure of a department's overview as CSV."""
+    data = _department(id)
+    return _csv(_one(_department_figures(data), figure), f"statistics-{data['organization']['name']}")
+
+
+# --- the authority's overview ------------------------------------------------------------------------
+
+
+def _authority() -> tuple[dict[str, Any], tables.Figure]:
+    sort = tk.request.args.get("sort") or "title"
+    order = tk.request.args.get("order") or "asc"
+    try:
+        data = tk.get_action("sharing_stats_department_list")(_context(), {"sort": sort, "order": order})
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only the authority may see all departments' figures")), None  # type: ignore[return-value]
+    except tk.ValidationError:
+        return tk.abort(400, tk._("Bad request")), None  # type: ignore[return-value]
+    return data, tables.authority_figure(data["departments"], _public_url())
+
+
+def authority():
+    """All departments side by side, sortable by any column (the authority; sysadmins for now)."""
+    data, fig = _authority()
+    return tk.render("sharing/stats/authority.html", {
+        "data": data, "figures": [fig], "fig": fig, "sort_key": tables.sort_key,
+        "csv_endpoint": "sharing_stats.authority_csv",
+        "csv_args": {"sort": data["sort"], "order": "desc" if data["descending"] else "asc"},
+    })
+
+
+def authority_csv(figure: str = "departments"):
+    """The authority's table as CSV (in the page's sort order)."""
+    _data, fig = _authority()
+    return _csv(_one([fig], figure), "statistics-departments")
+
+
+stats.add_url_rule("/statistics", view_func=public, endpoint="public")
+stats.add_url_rule("/statistics/<figure>.csv", view_func=public_csv, endpoint="public_csv")
+stats.add_url_rule("/statistics/departments", view_func=authority, endpoint="authority")
+stats.add_url_rule("/statistics/departments/<figure>.csv", view_func=authority_csv, endpoint="authority_csv")
+stats.add_url_rule("/organization/<id>/statistics", view_func=department, endpoint="department")
+stats.add_url_rule("/organization/<id>/statistics/<figure>.csv", view_func=department_csv,
+                   endpoint="department_csv")
