@@ -10,6 +10,7 @@ from logging.config import fileConfig
 
 from ckan.cli import CKANConfigLoader
 from ckan.config.middleware import make_app
+from ckan.lib.i18n import build_js_translations
 
 
 def _logging_ini(path: str) -> str | None:
@@ -33,3 +34,7 @@ _log_ini = _logging_ini(_ini)
 if _log_ini:
     fileConfig(_log_ini, disable_existing_loggers=False)
 application = make_app(CKANConfigLoader(_ini).get_config())
+# The JavaScript catalogues (/api/i18n/<lang>) are files that only `ckan run` and `ckan translation js` write:
+# without them every string of CKAN's JavaScript modules ("Show more", the upload widget …) stays English
+# under gunicorn (issue 11, found by tests/ui/test_zh_walk.py). Rebuilt only when a catalogue is newer.
+build_js_translations()

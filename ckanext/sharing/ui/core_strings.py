@@ -12,6 +12,11 @@ def _(message: str) -> str:
     return message
 
 
+def ngettext(singular: str, plural: str, num: int) -> str:
+    """A marker for the extractor of plural messages; returns the singular unchanged."""
+    return singular
+
+
 CORE_MESSAGES = (
     # missing in core's zh_Hans_CN
     _("Username or Email"),
@@ -52,6 +57,14 @@ CORE_MESSAGES = (
     _("Login failed. Bad username or password or CAPTCHA."),
     _("Dataset not found or you have no permission to view it"),
     _("CKAN Association"),
+    _("Show more"),
+    _("News feed"),
+    # dataset states, shown to editors as core's additional info (``_(pkg_dict.state)``)
+    _("active"),
+    _("draft"),
+    _("deleted"),
+    ngettext("{num} Member", "{num} Members", 1),
+    _("<strong>Powered by</strong> <a class=\"hide-text ckan-footer-logo\" href=\"http://ckan.org\">CKAN</a>"),
     # wrong in core's zh_Hans_CN
     _("Log in"),
     _("Login"),
