@@ -33,8 +33,8 @@ def test_art26_correction_reported_answered_in_ten_working_days(app, ckan_config
                   description="2025年第三季度人口数缺失 / Q3 figures missing")["result"]
     assert created["state"] == "open" and created["package_id"] == w.pkgs["open"]["id"]
     assert created["due_date"] == clock.add_workdays(today, 10, [holiday]).isoformat()
-    assert [j.func_name for j in ckan_jobs.get_queue().jobs] == [
-        "ckanext.sharing.workflow.corrections.notify_deciders"]
+    assert [j.meta.get("title") for j in ckan_jobs.get_queue().jobs] == [
+        "sharing: notify_deciders"]
     assert len(ledger_rows(events.CORRECTION_CREATE)) == 1
     queue = api(app, "sharing_correction_list", w.tokens["admin_b"], organization_id=w.orgs["b"]["name"],
                 state="open")["result"]
@@ -43,8 +43,8 @@ def test_art26_correction_reported_answered_in_ten_working_days(app, ckan_config
     answered = api(app, "sharing_correction_answer", w.tokens["admin_b"], id=created["id"],
                    answer="已补录 / added", corrected=True)["result"]
     assert (answered["state"], answered["corrected"]) == ("answered", True)
-    assert "ckanext.sharing.workflow.corrections.notify_requester" in [
-        j.func_name for j in ckan_jobs.get_queue().jobs]
+    assert "sharing: notify_requester" in [
+        j.meta.get("title") for j in ckan_jobs.get_queue().jobs]
     twice = api(app, "sharing_correction_answer", w.tokens["admin_b"], status=409, id=created["id"],
                 answer="again", corrected=False)
     assert "id" in twice["error"]
@@ -63,8 +63,8 @@ def test_overdue_corrections_are_flagged_once(app):
     ckan_jobs.get_queue().empty()
     later = clock.now() + dt.timedelta(days=30)
     assert corrections.flag_overdue(later) == [late["id"]]
-    assert [j.func_name for j in ckan_jobs.get_queue().jobs] == [
-        "ckanext.sharing.workflow.corrections.notify_deciders"]
+    assert [j.meta.get("title") for j in ckan_jobs.get_queue().jobs] == [
+        "sharing: notify_deciders"]
     assert corrections.flag_overdue(later) == []
     assert len(ledger_rows(events.CORRECTION_OVERDUE)) == 1
 

@@ -55,7 +55,7 @@ def test_art22_delivery_due_automatic_and_recorded_delivery(app):
     done = api(app, "sharing_grant_deliver", w.tokens["admin_b"], id=offline["id"], method="库表交换",
                note="前置机 / front-end exchange server")["result"]
     assert done["delivered"]["method"] == "库表交换" and done["delivered"]["note"].startswith("前置机")
-    assert [j.func_name for j in ckan_jobs.get_queue().jobs] == ["ckanext.sharing.workflow.delivery.notify_delivered"]
+    assert [j.meta.get("title") for j in ckan_jobs.get_queue().jobs] == ["sharing: notify_delivered"]
     assert len(ledger_rows(events.GRANT_DELIVER, grant_id=offline["id"])) == 1
     listed = api(app, "sharing_grant_list", w.tokens["colleague"], mine=True)["result"]["results"]
     assert {g["id"]: bool(g["delivered"]) for g in listed}[offline["id"]] is True
@@ -80,7 +80,7 @@ def test_overdue_deliveries_are_flagged_once(app):
     ckan_jobs.get_queue().empty()
     later = clock.now() + dt.timedelta(days=40)
     assert delivery.flag_overdue(later) == [late["id"]]
-    assert [j.func_name for j in ckan_jobs.get_queue().jobs] == ["ckanext.sharing.workflow.delivery.notify_overdue"]
+    assert [j.meta.get("title") for j in ckan_jobs.get_queue().jobs] == ["sharing: notify_overdue"]
     assert delivery.flag_overdue(later) == []
     assert len(ledger_rows(events.DELIVERY_OVERDUE, grant_id=late["id"])) == 1
     assert ledger_rows(events.DELIVERY_OVERDUE, grant_id=delivered["id"]) == []

@@ -102,6 +102,8 @@ def test_suspensions_page(app):
                                            "_csrf_token": csrf_token(page.body)})
     page = app.get("/sharing/suspensions")
     assert "sharing-state-active" in page.body and "滥用" in page.body
+    # the authority's page lists it too
+    assert "滥用" in app.get("/sharing/authority").body
     susp = call_action("sharing_suspension_list", {"user": w.users["sysadmin"]["name"]})["results"][0]
     app.post("/sharing/suspensions", data={"lift": susp["id"], "reason": "整改", "_csrf_token": csrf_token(page.body)})
     assert "sharing-state-lifted" in app.get("/sharing/suspensions").body

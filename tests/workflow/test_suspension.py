@@ -44,7 +44,7 @@ def test_art27_suspension_stops_access_and_requests_until_lifted(app):
     susp = api(app, "sharing_suspension_create", w.tokens["sysadmin"], organization_id=a, provider_org_id=b,
                reason="超范围使用 / used beyond scope")["result"]
     assert susp["state"] == "active" and susp["provider_org_id"] == b
-    assert "ckanext.sharing.workflow.suspension.notify_suspended" in [j.func_name for j in ckan_jobs.get_queue().jobs]
+    assert "sharing: notify_suspended" in [j.meta.get("title") for j in ckan_jobs.get_queue().jobs]
     for role in ("requester", "colleague"):
         check = api(app, "sharing_access_check", w.tokens[role], package_id=w.pkgs["conditional"]["id"])["result"]
         assert (check["allowed"], check["reason"]) == (False, "suspended"), role

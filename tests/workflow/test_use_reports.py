@@ -60,7 +60,7 @@ def test_art29_use_reports_filed_read_and_due_after_the_end(app):
     assert use_reports.flag_due(clock.now() + dt.timedelta(days=3)) == []
     later = clock.now() + dt.timedelta(days=30)
     assert sorted(use_reports.flag_due(later)) == sorted([grant["id"], other["id"]])
-    assert [j.func_name for j in ckan_jobs.get_queue().jobs] == ["ckanext.sharing.workflow.use_reports.notify_due"] * 2
+    assert [j.meta.get("title") for j in ckan_jobs.get_queue().jobs] == ["sharing: notify_due"] * 2
     assert use_reports.flag_due(later) == []
     assert len(ledger_rows(events.USE_REPORT_DUE, grant_id=grant["id"])) == 1
 
