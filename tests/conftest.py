@@ -28,8 +28,8 @@ from tests.live import live_portal, live_portals, live_worker  # noqa: F401
 _core_reset_db = helpers.reset_db
 
 
-# The ledger's tables refuse UPDATE, DELETE and TRUNCATE (migration 0002).
-_APPEND_ONLY = ("sharing_audit", "sharing_audit_node", "sharing_audit_checkpoint")
+# The ledger's tables refuse UPDATE, DELETE and TRUNCATE (migration 0002); use reports (0004) keep their rows.
+_APPEND_ONLY = ("sharing_audit", "sharing_audit_node", "sharing_audit_checkpoint", "sharing_use_report")
 
 
 def _append_only_triggers(action: str) -> None:

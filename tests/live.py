@@ -210,18 +210,19 @@ class LivePortals:
         self._base = _base_settings()
 
     def get(self, plugins: str = DEFAULT_PLUGINS, config: Optional[dict[str, Any]] = None,
-            workers: int = 2) -> LivePortal:
+            workers: int = 2, env: Optional[dict[str, str]] = None) -> LivePortal:
         """The portal with these plugins and ini settings (strings; ``True`` → ``true``), started if needed.
 
-        A setting equal to test.ini's value changes nothing, so it does not start another portal."""
+        A setting equal to test.ini's value changes nothing, so it does not start another portal.
+        ``env``: environment variables of the portal's processes (e.g. ``CKAN_REDIS_URL`` of another Redis)."""
         settings = {k: _ini_value(v) for k, v in (config or {}).items()}
         settings = {k: v for k, v in settings.items() if self._base.get(k) != v}
-        key = (" ".join(plugins.split()), tuple(sorted(settings.items())), workers)
+        key = (" ".join(plugins.split()), tuple(sorted(settings.items())), workers, tuple(sorted((env or {}).items())))
         portal = self._portals.get(key)
         if portal is None or portal.pid() is None:
             if not self._portals:
                 self._first_start()
-            portal = self._start(key[0], settings, workers, len(self._portals))
+            portal = self._start(key[0], settings, workers, len(self._portals), env or {})
             self._portals[key] = portal
         return portal
 
@@ -232,7 +233,8 @@ class LivePortals:
         self._reset()
         search.clear_all()
 
-    def _start(self, plugins: str, settings: dict[str, str], workers: int, index: int) -> LivePortal:
+    def _start(self, plugins: str, settings: dict[str, str], workers: int, index: int,
+               extra_env: dict[str, str]) -> LivePortal:
         name = f"live-{slot_name()}" + (f"-{index + 1}" if index else "")
         port = free_port()
         LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -254,7 +256,7 @@ class LivePortals:
             path.write_text("", encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k != "CKAN_SITE_URL"}
         env.update(CKAN_INI=str(portal.ini), CKAN_PORT=str(port), WEB_NAME=name, WEB_WORKERS=str(workers),
-                   SHARING_WSGI_APP=WSGI_APP, SHARING_WAIT=str(START_SECONDS))
+                   SHARING_WSGI_APP=WSGI_APP, SHARING_WAIT=str(START_SECONDS), **extra_env)
         done = subprocess.run([str(ROOT / "bin" / "stack"), "web"], env=env, cwd=ROOT, capture_output=True,
                               text=True, timeout=START_SECONDS + 30)
         if done.returncode != 0:

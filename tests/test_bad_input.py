@@ -41,7 +41,8 @@ NASTY = st.one_of(
 )
 NAMES = ("id", "package_id", "resource_id", "resource_ids", "organization_id", "purpose", "use_scenario",
          "requested_days", "state", "mine", "limit", "offset", "expires", "reason", "since", "until",
-         "actor_id", "action")
+         "actor_id", "action", "use_basis", "use_scope", "share_method", "missing", "working_days", "approve",
+         "note", "decision", "kind")
 
 
 def sharing_action_names() -> list[str]:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import rq
 
 from ckan.lib import jobs
 
@@ -72,6 +73,10 @@ def test_a_failed_job_is_logged_with_its_traceback(live_worker: LiveWorker) -> N
     job = jobs.enqueue(json.loads, ["not json"], title="live worker log check")
 
     log = live_worker.log_since(mark, expect="JSONDecodeError", timeout=60)
-    assert f"Job {job.id}" in log
+    queue = jobs.get_queue()
+    seen = (f"job {job.id} on {job.origin!r} is {job.get_status(refresh=True)}; {queue.count} job(s) on "
+            f"{queue.name!r}; workers: {[(w.pid, w.queue_names(), w.get_state()) for w in rq.Worker.all(queue=queue)]}; "
+            f"our worker pid {live_worker.pid()}")
+    assert f"Job {job.id}" in log, seen
     assert "Traceback (most recent call last)" in log
     assert "json.decoder.JSONDecodeError: Expecting value" in log

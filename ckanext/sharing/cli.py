@@ -294,3 +294,72 @@ def solr_schema_cmd(out: str, source: str | None) -> None:
         raise click.ClickException(str(exc))
     if out != "-":
         click.echo(f"CJK Solr schema written to {out}", err=True)
+
+
+@sharing.group()
+def outbox() -> None:
+    """The durable outbox: e-mails and other jobs queued by committed transactions (SPEC §8)."""
+
+
+@outbox.command("list")
+@click.option("--failed", is_flag=True, help="Only rows whose last attempt failed (retrying or given up).")
+@click.option("--state", default=None, type=click.Choice(("pending", "retrying", "sent", "failed")))
+@click.option("--limit", default=100, show_default=True)
+def outbox_list(failed: bool, state: str | None, limit: int) -> None:
+    """List outbox rows, newest first (tab separated): id, state, attempts, created, next attempt, job,
+    arguments, last error; then the count per state."""
+    from ckanext.sharing.workflow import outbox as box
+
+    for row in box.rows(failed=failed, state=state, limit=limit):
+        click.echo(box.line(row))
+    click.echo(", ".join(f"{n} {s}" for s, n in box.counts().items()), err=True)
+
+
+@outbox.command("deliver")
+@click.option("--enqueue", is_flag=True, help="Hand the due rows to CKAN's queue for a worker instead.")
+@click.option("--now", "ignore_backoff", is_flag=True, help="Also rows whose next attempt is not due yet.")
+def outbox_deliver(enqueue: bool, ignore_backoff: bool) -> None:
+    """Deliver every due row (after Redis or the mail server came back; run it from cron every few
+    minutes). Exit 1 when a delivery failed (it stays due, see `outbox list --failed`)."""
+    from ckanext.sharing.workflow import outbox as box
+
+    if enqueue:
+        click.echo(f"{len(box.enqueue_due())} row(s) enqueued")
+        return
+    done = box.deliver_due(ignore_backoff=ignore_backoff)
+    click.echo(f"{done.sent} delivered, {done.failed} failed")
+    if done.failed:
+        raise click.exceptions.Exit(1)
+
+
+@outbox.command("retry")
+@click.argument("row_id")
+def outbox_retry(row_id: str) -> None:
+    """Make a failed row due again now (after fixing its cause)."""
+    from ckanext.sharing.workflow import outbox as box
+
+    if not box.retry(row_id):
+        raise click.ClickException(f"no failed or retrying outbox row {row_id}")
+    click.echo(f"row {row_id} is due again")
+
+
+# imp (issue 15): ``ckan sharing catalogue import|export``, code in catalogue/transfer/cli.py
+from ckanext.sharing.catalogue.transfer.cli import catalogue as _catalogue  # noqa: E402
+
+sharing.add_command(_catalogue)
+
+
+@sharing.group()
+def retention() -> None:
+    """Use records kept for ckanext.sharing.retention_years (Regulation Art. 29)."""
+
+
+@retention.command("purge")
+def retention_purge() -> None:
+    """Delete use reports older than ckanext.sharing.retention_years (never younger ones: the database
+    refuses that too). One ledger row when anything was deleted."""
+    from ckanext.sharing import config
+    from ckanext.sharing.workflow import use_reports
+
+    count = use_reports.purge()
+    click.echo(f"{count} use reports older than {config.retention_years()} years deleted")

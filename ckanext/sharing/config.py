@@ -112,3 +112,60 @@ def audit_checkpoint_dir() -> str:
 def auditors() -> frozenset[str]:
     """User names of the auditors, who read the whole ledger and administer nothing (SPEC §5, GB/T 39477)."""
     return frozenset(values.split_list(_get("auditors")))
+
+
+def outbox_retry_seconds() -> int:
+    """Seconds before the first retry of a failed outbox delivery; doubled after each failure (SPEC §8)."""
+    return _int("outbox_retry_seconds")
+
+
+def outbox_max_attempts() -> int:
+    """Delivery attempts of one outbox row before it is marked ``failed`` for good (SPEC §8)."""
+    return _int("outbox_max_attempts")
+
+
+def catalogue_import_max_rows() -> int:
+    """Most records one catalogue import file may hold (SPEC §12); a larger file is refused whole."""
+    return _int("catalogue_import_max_rows")
+
+
+def authority_org() -> str:
+    """Name or id of the sharing authority's organization (共享主管部门, SPEC §4b); '' = sysadmins only."""
+    return str(_get("authority_org") or "").strip()
+
+
+def max_extension_working_days() -> int:
+    """Most working days one extension of the reply deadline may add (Art. 21)."""
+    return _int("max_extension_working_days")
+
+
+# regb: obligations after a decision (Regulation Art. 22, 26, 29)
+def delivery_working_days() -> int:
+    """Working days between a grant's decision and its delivery deadline (Art. 22)."""
+    return _int("delivery_working_days")
+
+
+def report_working_days() -> int:
+    """Working days after a grant's end by which a use report stating destruction is due (Art. 29)."""
+    return _int("report_working_days")
+
+
+def correction_working_days() -> int:
+    """Working days a provider has to answer a correction request (Art. 26)."""
+    return _int("correction_working_days")
+
+
+def retention_years() -> int:
+    """Years use reports are kept, never fewer than the Regulation's 3 (Art. 29)."""
+    return max(3, _int("retention_years"))
+
+
+def tier_labels() -> str:
+    """Which names the tiers carry on pages, facets, e-mails and API labels: ``national`` or ``shanghai``
+    (SPEC §1; Regulation Art. 14)."""
+    return str(_get("tier_labels")).strip()
+
+
+def featured_departments() -> list[str]:
+    """Organization names the home page features, in order (empty: the largest departments; issue 11)."""
+    return values.split_list(_get("featured_departments"))

@@ -1,12 +1,12 @@
-"""The ``sharing_tier`` search facet with translated tier names (按需共享 / On request), with or without
-the catalogue schema (SPEC §1)."""
+"""The ``sharing_tier`` search facet with the configured, translated tier names (有条件共享 / Conditional
+sharing, ``ckanext.sharing.tier_labels``), with or without the catalogue schema (SPEC §1)."""
 from __future__ import annotations
 
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.sharing.helpers import sharing_tier_label
+from ckanext.sharing.access import tiers
 
 
 def dataset_facets(facets: dict[str, Any], package_type: str) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def label_tier_facet(search_results: dict[str, Any]) -> dict[str, Any]:
     """Give the tier facet's items their translated names."""
     facet = (search_results.get("search_facets") or {}).get("sharing_tier") or {}
     for item in facet.get("items") or []:
-        item["display_name"] = sharing_tier_label(item.get("name"))
+        item["display_name"] = tiers.label(item.get("name"))
     return search_results
 
 

@@ -7,22 +7,24 @@ from typing import Any, Callable
 import ckan.plugins.toolkit as tk
 
 from ckanext.sharing import config
-from ckanext.sharing.access import masking, policy
-from ckanext.sharing.ui import dates, landing
+from ckanext.sharing.access import masking, tiers
+from ckanext.sharing.ui import dates, guide, home, landing
 from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
-__all__ = ["sharing_tier_label", "sharing_request_url", "sharing_date", "sharing_account_help", "format_resource_items",
-           "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations", "get_featured_groups",
-           "sharing_download_counts"]
+__all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help",
+           "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
+           "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
+           "sharing_guide"]
 
 
 def sharing_tier_label(tier: str) -> str:
-    """The translated label of a tier."""
-    return {
-        policy.OPEN: tk._("Open"),
-        policy.CONDITIONAL: tk._("On request"),
-        policy.NOT_SHARED: tk._("Not shared"),
-    }.get(tier, tier)
+    """The translated name of a tier in the configured label set (``ckanext.sharing.tier_labels``)."""
+    return tiers.label(tier)
+
+
+def sharing_tier_choices(field: dict[str, Any]) -> list[dict[str, str]]:
+    """scheming ``choices_helper`` of the ``sharing_tier`` preset: the tiers in the configured names."""
+    return tiers.label_choices()
 
 
 def sharing_request_url(pkg: dict[str, Any] | str) -> str:
@@ -101,3 +103,21 @@ def sharing_grants_of(requests: list[dict[str, Any]]) -> dict[str, dict[str, Any
 def sharing_pending_to_decide() -> int:
     """How many pending requests the current user decides (the header badge of deciders)."""
     return sum(landing.pending_by_org().values())
+
+
+def sharing_active_suspensions() -> list[dict[str, Any]]:
+    """The active suspensions the current user may see (Art. 27; the authority's page)."""
+    user = tk.current_user
+    if not (user and user.is_authenticated):
+        return []
+    return tk.get_action("sharing_suspension_list")({"user": user.name}, {"state": "active", "limit": 1000})["results"]
+
+
+def sharing_home() -> dict[str, Any]:
+    """The home page's figures, featured departments and recent datasets, as the visitor may see them."""
+    return home.figures()
+
+
+def sharing_guide() -> dict[str, Any]:
+    """The configured figures the tier/process explanation page states (deadlines in working days)."""
+    return guide.figures()

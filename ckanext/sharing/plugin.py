@@ -11,7 +11,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.sharing import facets
+from ckanext.sharing import facets, outage
 from ckanext.sharing.access import guard, masking
 from ckanext.sharing.logic import action, auth
 from ckanext.sharing.logic.action import core
@@ -45,6 +45,7 @@ class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslat
     def update_config(self, config: tk.CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "ckanext-sharing")
+        tk.add_public_directory(config, "public")
 
     # IPackageController
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
@@ -64,7 +65,7 @@ class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslat
 
     # IMiddleware
     def make_middleware(self, app: Any, config: Any) -> Any:
-        return guard.install(app)
+        return outage.install(guard.install(app))
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:

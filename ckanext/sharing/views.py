@@ -6,7 +6,7 @@ CKAN's CSRF token (``{{ h.csrf_input() }}``).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from flask import Blueprint, current_app
 
@@ -58,6 +58,10 @@ def _field_label(key: str) -> str:
         "requested_days": tk._("Period of access (days)"), "resource_ids": tk._("Resources"),
         "organization_id": tk._("On behalf of"), "package_id": tk._("Dataset"),
         "expires": tk._("Access until"), "reason": tk._("Reason"), "decision": tk._("Decision"),
+        "use_basis": tk._("Use basis (使用依据)"), "use_scope": tk._("Use scope (使用范围)"),
+        "share_method": tk._("Sharing method (共享方式)"), "missing": tk._("What is missing"),
+        "working_days": tk._("Working days"), "approve": tk._("Decision"), "note": tk._("Note"),
+        "id": tk._("Request"),
     }.get(key, key)
 
 
@@ -96,6 +100,9 @@ def request_access(id: str):
             "package_id": pkg["id"],
             "purpose": form.get("purpose", ""),
             "use_scenario": form.get("use_scenario", ""),
+            "use_basis": form.get("use_basis", ""),
+            "use_scope": form.get("use_scope", ""),
+            "share_method": form.get("share_method", ""),
             "requested_days": form.get("requested_days", ""),
             "resource_ids": form.getlist("resource_ids"),
             "organization_id": form.get("organization_id") or None,
@@ -117,7 +124,7 @@ def request_access(id: str):
     return tk.render("sharing/request_access.html", {
         "pkg_dict": pkg, "pkg": pkg, "check": check, "data": data, "errors": errors,
         "error_summary": _error_summary(errors), "my_requests": mine, "my_orgs": orgs,
-        "max_days": config.max_grant_days(),
+        "max_days": config.max_grant_days(), "share_methods": _offered_methods(pkg["id"]),
     })
 
 
@@ -133,7 +140,7 @@ def dashboard():
     user_dict = _action("user_show", {"id": tk.current_user.id})
     return tk.render("sharing/dashboard.html", {
         "requests": requests, "grants": grants, "user_dict": user_dict, "is_myself": True,
-        "to_decide": _to_decide(),
+        "to_decide": _to_decide(), "is_authority": bool(tk.h.check_access("sharing_authority_queue", {"kind": "escalations"})),
     })
 
 
@@ -192,8 +199,44 @@ def org_requests(id: str):
     })
 
 
+def _resubmitted_fields(form: Any) -> dict[str, Any]:
+    """The request fields a requester changed in the resubmit form (blank ones are kept as they were)."""
+    keys = ("purpose", "use_scenario", "use_basis", "use_scope", "share_method", "requested_days")
+    return {key: form.get(key) for key in keys if (form.get(key) or "").strip()}
+
+
+def _decision_forms() -> dict[str, tuple[str, Callable[[Any, str], dict[str, Any]], str]]:
+    """Each form of the request page: the form's ``decision`` → (action, form → action input, success message)."""
+    def until(form: Any) -> Optional[str]:
+        return dates.end_of_local_day(form.get("expires")) or None
+
+    return {
+        "approve": ("sharing_request_approve", lambda f, id: {
+            "id": id, "expires": until(f), "resource_ids": f.getlist("resource_ids"), "reason": f.get("reason") or None,
+        }, tk._("Request approved: access granted.")),
+        "reject": ("sharing_request_reject", lambda f, id: {"id": id, "reason": f.get("reason", "")},
+                   tk._("Request rejected.")),
+        "return": ("sharing_request_return", lambda f, id: {"id": id, "missing": f.get("missing", "")},
+                   tk._("Request returned: the requester was sent the list of what is missing.")),
+        "resubmit": ("sharing_request_resubmit", lambda f, id: {"id": id, **_resubmitted_fields(f)},
+                     tk._("Request resubmitted: the reply deadline starts again.")),
+        "extend": ("sharing_request_extend", lambda f, id: {
+            "id": id, "working_days": f.get("working_days", ""), "reason": f.get("reason", "")},
+            tk._("Extension asked of the sharing authority.")),
+        "extension": ("sharing_extension_decide", lambda f, id: {
+            "id": id, "approve": f.get("approve", ""), "note": f.get("note") or None}, tk._("Extension decided.")),
+        "escalate": ("sharing_request_escalate", lambda f, id: {"id": id, "reason": f.get("reason", "")},
+                     tk._("Request brought to the sharing authority for coordination.")),
+        "resolve": ("sharing_request_resolve", lambda f, id: {
+            "id": id, "decision": f.get("resolution", ""), "note": f.get("note") or None, "expires": until(f)},
+            tk._("Escalation resolved.")),
+    }
+
+
 def decide(id: str):
-    """The decision page: the request, and approve (period, resources) / reject (reason) forms."""
+    """The request page: the request, its timeline, and the forms the caller may use — approve / reject /
+    return / extend (deciders), resubmit / escalate (the requester), extension decision / resolution
+    (the authority). Each form posts its ``decision`` and calls the matching action."""
     if not _logged_in():
         return _login_redirect()
     try:
@@ -204,28 +247,26 @@ def decide(id: str):
         return tk.abort(403, tk._("Not authorized to see this access request"))
     errors: dict[str, Any] = {}
     form_data: dict[str, Any] = {}
+    posted = None
     if tk.request.method == "POST":
-        form = tk.request.form
-        decision = form.get("decision")
-        try:
-            if decision == "approve":
-                form_data = {"id": id, "expires": dates.end_of_local_day(form.get("expires")) or None,
-                             "resource_ids": form.getlist("resource_ids"), "reason": form.get("reason") or None}
-                _action("sharing_request_approve", form_data)
-                h.flash_success(tk._("Request approved: access granted."))
-            elif decision == "reject":
-                form_data = {"id": id, "reason": form.get("reason", "")}
-                _action("sharing_request_reject", form_data)
-                h.flash_success(tk._("Request rejected."))
-            else:
-                errors = {"decision": [tk._("Choose approve or reject")]}
-        except tk.NotAuthorized:
-            return tk.abort(403, tk._("Only the owning organization's admins may decide this request"))
-        except tk.ValidationError as e:
-            errors = e.error_dict
+        posted = tk.request.form.get("decision")
+        form = _decision_forms().get(posted or "")
+        if form is None:
+            errors = {"decision": [tk._("Choose approve or reject")]}
+        else:
+            action, to_data, done = form
+            form_data = to_data(tk.request.form, id)
+            try:
+                _action(action, dict(form_data))
+                h.flash_success(done)
+            except tk.NotAuthorized:
+                return tk.abort(403, tk._("Not authorized to do this with this access request"))
+            except tk.ValidationError as e:
+                errors = e.error_dict
         if not errors:
             return tk.redirect_to("sharing.decide", id=id)
-    can_decide = tk.h.check_access("sharing_request_approve", {"id": id})
+    may = {name: bool(tk.h.check_access(name, {"id": id})) for name in (
+        "sharing_request_approve", "sharing_request_resubmit", "sharing_extension_decide")}
     pkg: Optional[dict[str, Any]] = None
     try:
         pkg = _action("package_show", {"id": req["package_id"]})
@@ -238,10 +279,36 @@ def decide(id: str):
         except (tk.ObjectNotFound, tk.NotAuthorized):
             grant = None
     return tk.render("sharing/decide.html", {
-        "req": req, "pkg": pkg, "grant": grant, "can_decide": can_decide, "errors": errors,
-        "error_summary": _error_summary(errors), "form_data": form_data,
-        "default_expires": _default_expiry(req),
+        "req": req, "pkg": pkg, "grant": grant, "can_decide": may["sharing_request_approve"],
+        "is_requester": may["sharing_request_resubmit"], "is_authority": may["sharing_extension_decide"],
+        "errors": errors, "posted": posted, "error_summary": _error_summary(errors), "form_data": form_data,
+        "default_expires": _default_expiry(req), "max_extension": config.max_extension_working_days(),
+        "share_methods": _offered_methods(req["package_id"]),
     })
+
+
+def _offered_methods(package_id: str) -> tuple[str, ...]:
+    """The 共享方式 a dataset offers (the request form's choices)."""
+    from ckan import model
+
+    from ckanext.sharing.workflow import transitions
+
+    pkg = model.Package.get(package_id)
+    return transitions.offered_methods(pkg) if pkg is not None else ()
+
+
+def authority():
+    """The sharing authority's page (共享主管部门, SPEC §13): escalations to coordinate (Art. 28) and
+    extension asks to decide (Art. 21); suspensions are listed in the template's marked block."""
+    if not _logged_in():
+        return _login_redirect()
+    try:
+        queues = {kind: _action("sharing_authority_queue", {"kind": kind, "limit": 1000})["results"]
+                  for kind in ("escalations", "extensions")}
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only the sharing authority may see this page"))
+    return tk.render("sharing/authority.html", {"escalations": queues["escalations"],
+                                                "extensions": queues["extensions"]})
 
 
 def _default_expiry(req: dict[str, Any]) -> str:
@@ -291,4 +358,5 @@ sharing.add_url_rule("/access-request/<id>/withdraw", view_func=withdraw, endpoi
 sharing.add_url_rule("/organization/<id>/access-requests", view_func=org_requests, endpoint="org_requests")
 sharing.add_url_rule("/organization/<id>/access-grants", view_func=org_grants, endpoint="org_grants")
 sharing.add_url_rule("/access-grant/<id>/revoke", view_func=revoke, endpoint="revoke", methods=["POST"])
+sharing.add_url_rule("/sharing/authority", view_func=authority, endpoint="authority")
 sharing.add_url_rule("/api/3/sharing/audit-key", view_func=ledger_signing.audit_key, endpoint="audit_key")

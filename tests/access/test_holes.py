@@ -168,7 +168,7 @@ def test_not_shared_revokes_grants_whatever_the_path(app, world):
     api(app, "package_patch", world.tokens["admin_b"], id=pkg["id"], sharing_tier="not_shared",
         share_basis="Law Y art. 2")
     api(app, "package_patch", world.tokens["admin_b"], id=pkg["id"], sharing_tier="conditional",
-        share_condition="again")
+        share_condition="again", share_scope="city departments")
     model.Session.expire_all()
     assert model.Session.query(SharingGrant).filter_by(package_id=pkg["id"]).one().state == "revoked"
     check = api_get(app, "sharing_access_check", world.tokens["requester"], package_id=pkg["id"])["result"]

@@ -22,6 +22,8 @@ ROLES = {
     "scoped_grantee": Subject(user_id="u", grants=(Grant("g2", LATER, frozenset({"r1"})),)),
     "grantee": Subject(user_id="u", grants=(Grant("g1", LATER),)),
     "expired_grantee": Subject(user_id="u", grants=(Grant("g0", EARLIER),)),
+    "suspended_grantee": Subject(user_id="u", grants=(Grant("g1", LATER),), suspended=True),
+    "suspended_admin": Subject(user_id="u", capacity="admin", grants=(Grant("g1", LATER),), suspended=True),
     "member": Subject(user_id="u", capacity="member"),
     "editor": Subject(user_id="u", capacity="editor"),
     "admin": Subject(user_id="u", capacity="admin"),
@@ -37,6 +39,9 @@ EXPECTED = {
     "scoped_grantee": ((F, "open"), (M, "grant_scope"), (H, "not_shared")),
     "grantee": ((F, "open"), (F, "grant:g1"), (H, "not_shared")),
     "expired_grantee": ((F, "open"), (M, "grant_expired"), (H, "not_shared")),
+    # Regulation Art. 27: a suspension takes the grants' access away, never a member's own
+    "suspended_grantee": ((F, "open"), (M, "suspended"), (H, "not_shared")),
+    "suspended_admin": ((F, "member"), (F, "member"), (F, "member")),
     "member": ((F, "member"), (F, "member"), (F, "member")),
     "editor": ((F, "member"), (F, "member"), (F, "member")),
     "admin": ((F, "member"), (F, "member"), (F, "member")),

@@ -24,7 +24,8 @@ def _conditional_with_pending_request() -> tuple[dict, dict, dict]:
     pkg = call_action("package_create", {"user": admin["name"]}, name="tx-ds", owner_org=org["id"],
                       sharing_tier="conditional", share_condition="仅限政务用途")
     call_action("sharing_request_create", {"user": requester["name"]}, package_id=pkg["id"],
-                purpose="核对", use_scenario="协同办理", requested_days=30)
+                purpose="核对", use_scenario="协同办理", use_basis="条例第二十条", use_scope="本部门",
+                share_method="接口", requested_days=30)
     return admin, pkg, org
 
 

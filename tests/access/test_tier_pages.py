@@ -54,7 +54,7 @@ class TestPages:
         """Tier facet is offered with labels."""
         body = app.get("/dataset/").body
         assert "sharing_tier" in body
-        assert "On request" in body
+        assert "Conditional sharing" in body  # the default tier names: national (Regulation Art. 14)
 
 
 @pytest.mark.ckan_config("ckan.plugins", "activity datastore sharing")
@@ -63,6 +63,6 @@ def test_tier_facet_items_carry_translated_labels(app, conditional):
     """Tier facet items carry translated labels."""
     facets = app.get("/api/3/action/package_search", query_string={"facet.field": '["sharing_tier"]'}).json
     items = facets["result"]["search_facets"]["sharing_tier"]["items"]
-    assert {i["name"]: i["display_name"] for i in items} == {"conditional": "On request"}
+    assert {i["name"]: i["display_name"] for i in items} == {"conditional": "Conditional sharing"}
     page = app.get("/zh_Hans_CN/dataset/").body
-    assert "按需共享" in page
+    assert "有条件共享" in page

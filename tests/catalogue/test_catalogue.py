@@ -133,7 +133,7 @@ class TestRules:
         errors = _errors("package_create", sysadmin, **sharing_sample_record(owner_org=org["id"], sharing_tier="不予共享"))
         assert "share_basis" in errors
         ds = act("package_create", sysadmin, **sharing_sample_record(
-            owner_org=org["id"], sharing_tier="有条件共享", share_condition="仅用于政务服务"))
+            owner_org=org["id"], sharing_tier="有条件共享", share_condition="仅用于政务服务", share_scope="本市政务部门"))
         assert ds["sharing_tier"] == "conditional" and ds["private"] is False
 
     def test_share_method_needed_unless_not_shared(self, org, sysadmin):
@@ -172,7 +172,8 @@ class TestRules:
         errors = _errors("package_create", sysadmin, **sharing_sample_record(owner_org=org["id"], data_items=items))
         assert "contains_personal_info" in errors and "sharing_tier" in errors
         ds = act("package_create", sysadmin, **sharing_sample_record(
-            owner_org=org["id"], data_items=items, sharing_tier="conditional", share_condition="审批后使用"))
+            owner_org=org["id"], data_items=items, sharing_tier="conditional", share_condition="审批后使用",
+            share_scope="本市政务部门"))
         assert ds["contains_personal_info"] is True
         assert ds["data_items"][0]["item_personal"] is True
         opened = act("package_patch", sysadmin, id=ds["id"], sharing_tier="open", deidentified="true")

@@ -49,7 +49,7 @@ def _form(editor, **overrides):
         "data_items-0-item_description": "", "data_items-0-item_personal": "false",
         "data_items-1-item_name": "", "data_items-1-item_type": "", "data_items-1-item_length": "",
         "data_items-1-item_description": "", "data_items-1-item_personal": "false",
-        "sharing_tier": "conditional", "share_condition": "用于政务服务", "share_basis": "",
+        "sharing_tier": "conditional", "share_condition": "用于政务服务", "share_scope": "本市政务部门", "share_basis": "",
         "share_method": ["接口", "库表交换"], "contains_personal_info": "false", "deidentified": "false",
         "update_cycle": "每日", "publish_date": "2024-03-01", "related_res_codes": "",
         "contact_name": "李四", "contact_phone": "0591-87654321", "contact_email": "data@fz.gov.cn",
@@ -122,11 +122,12 @@ class TestCard:
         items = [{"item_name": "统计年度", "item_type": "C", "item_length": "4"},
                  {"item_name": "身份证号", "item_type": "C", "item_length": "18", "item_personal": True}]
         ds = helpers.call_action("package_create", context={"user": editor["sysadmin"]["name"]}, **sharing_sample_record(
-            owner_org=editor["org"]["id"], sharing_tier="conditional", share_condition="仅限政务服务使用", data_items=items))
+            owner_org=editor["org"]["id"], sharing_tier="conditional", share_condition="仅限政务服务使用", share_scope="本市政务部门",
+            data_items=items))
         zh = app.get(f"/zh_Hans_CN/dataset/{ds['name']}").get_data(as_text=True)
         card = zh[zh.index("sharing-catalogue-card"):]
         for text in ("信息资源代码", "101001001/000001", "1 基础信息资源", "福州市数据管理局", USCC, "统计年度",
-                     "身份证号", "C 字符型", "按需共享", "仅限政务服务使用", "每年", "2024-01-15", "涉及个人信息"):
+                     "身份证号", "C 字符型", "有条件共享", "仅限政务服务使用", "每年", "2024-01-15", "涉及个人信息"):
             assert text in card, text
         assert card.index("信息资源代码") < card.index("信息项") < card.index("共享类型") < card.index("更新周期")
         other = helpers.call_action("package_create", context={"user": editor["sysadmin"]["name"]}, **sharing_sample_record(
@@ -139,7 +140,7 @@ class TestCard:
         assert '/dataset/related"' not in found  # the search finds the code's dataset only
         en = app.get(f"/en/dataset/{ds['name']}").get_data(as_text=True)
         card = en[en.index("sharing-catalogue-card"):]
-        for text in ("Resource code", "1 Basic information resource", USCC, "On request (conditional sharing)",
+        for text in ("Resource code", "1 Basic information resource", USCC, "Conditional sharing",
                      "Sharing condition", "Update cycle", "Yearly"):
             assert text in card, text
 

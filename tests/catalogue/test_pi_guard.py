@@ -191,7 +191,8 @@ class TestUploads:
 
     def test_conditional_dataset_not_scanned_on_upload(self, app, people):
         """Conditional dataset not scanned on upload."""
-        ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途")
+        ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途",
+                      share_scope="本市政务部门")
         _upload(app, people, "editor", ds["id"], PI_CSV, "people.csv", 200)
 
     def test_attestation_needs_admin_and_is_audited(self, app, people):
@@ -213,7 +214,8 @@ class TestUploads:
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestTierChange:
     def _conditional_with_pi(self, app, people):
-        ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途")
+        ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途",
+                      share_scope="本市政务部门")
         _upload(app, people, "editor", ds["id"], PI_CSV, "people.csv", 200)
         return ds
 
@@ -249,7 +251,8 @@ class TestTierChange:
 
     def test_attesting_in_metadata_is_for_admins_and_audited_once(self, app, people):
         """Attesting in metadata is for admins and audited once."""
-        ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途")
+        ds = _dataset(people, sharing_tier="conditional", share_condition="仅限政务用途",
+                      share_scope="本市政务部门")
         body = self._patch(app, people, "editor", 409, id=ds["id"], deidentified=True)
         assert "deidentified" in body["error"]
         assert _attest_rows(ds["id"]) == []

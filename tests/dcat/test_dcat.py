@@ -78,7 +78,7 @@ def portal() -> dict[str, Any]:
     datasets = {
         "open": create("101001001/000001", REAL_OPEN_URL, name="open-population", title="人口基本信息"),
         "conditional": create("201001001/000002", REAL_CONDITIONAL_URL, name="conditional-enterprises",
-                              title="企业登记信息", sharing_tier="conditional", share_condition=CONDITION,
+                              title="企业登记信息", sharing_tier="conditional", share_condition=CONDITION, share_scope="本市政务部门",
                               update_cycle="每日"),
         "not_shared": create("301001001/000003", REAL_HIDDEN_URL, name="hidden-archives", title=HIDDEN_TITLE,
                              sharing_tier="not_shared", share_basis=BASIS, update_cycle="不定期"),
@@ -235,9 +235,9 @@ def test_publisher_follows_an_organization_update(app, portal):
 
 
 def test_rights_hold_condition_and_basis(app, portal):
-    """dct:rights states share_condition (conditional) and share_basis (not_shared), on dataset and
+    """dct:rights states share_condition and share_scope (conditional) and share_basis (not_shared), on dataset and
     distributions; an open dataset has none."""
-    for tier, role, text in (("conditional", None, CONDITION), ("not_shared", "sysadmin", BASIS),
+    for tier, role, text in (("conditional", None, CONDITION + "\n共享范围：本市政务部门"), ("not_shared", "sysadmin", BASIS),
                              ("open", None, None)):
         dataset = portal["datasets"][tier]
         graph, _ = _graph(app, f"/dataset/{dataset['id']}.ttl", "ttl", portal["tokens"].get(role))
@@ -321,8 +321,8 @@ def test_conditional_distribution_points_at_the_request_page(app, portal, fmt):
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_not_shared_dataset_endpoint_hidden_from_anonymous_and_others(app, portal, fmt):
-    """/dataset/<not_shared>.<fmt> answers an error that does not name the dataset, for anonymous and for a
-    logged-in user outside the organization."""
+    """/dataset/<not_shared>.<fmt> answers 404 (as its page; 403 would tell that it exists) without naming the
+    dataset, for anonymous and for a logged-in user outside the organization."""
     hidden = portal["datasets"]["not_shared"]
     outsider = factories.User()
     token = helpers.call_action("api_token_create", context={"user": outsider["name"]},
@@ -330,9 +330,9 @@ def test_not_shared_dataset_endpoint_hidden_from_anonymous_and_others(app, porta
     for who in (None, token):
         for ident in (hidden["id"], hidden["name"]):
             resp = _get(app, f"/dataset/{ident}.{fmt}", who, status=None)
-            assert resp.status_code in (403, 404)
+            assert resp.status_code == 404
             body = resp.get_data(as_text=True)
-            for secret in (REAL_HIDDEN_URL, HIDDEN_TITLE, BASIS):
+            for secret in (REAL_HIDDEN_URL, HIDDEN_TITLE, BASIS, hidden["id"], hidden["name"]):
                 assert secret not in body
 
 
@@ -357,6 +357,7 @@ def test_grantee_and_collaborator_get_the_real_url_until_revoked(app, portal):
                         id=conditional["id"], user_id=collaborator["name"], capacity="member")
     req = helpers.call_action("sharing_request_create", context={"user": requester["name"], "ignore_auth": False},
                               package_id=conditional["id"], purpose="统计分析", use_scenario="季度报告",
+                              use_basis="条例第二十条", use_scope="本部门", share_method="文件下载",
                               requested_days=30)
     grant = helpers.call_action("sharing_request_approve", context={"user": portal["sysadmin"]["name"]},
                                 id=req["id"])

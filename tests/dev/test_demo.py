@@ -58,8 +58,26 @@ def test_shipped_catalogue_loads_in_all_three_tiers(app):
         admin = {"user": "sharing_admin"}
         states = {r["state"] for r in listing(admin, {"limit": 100})["results"]}
         assert {"pending", "approved", "rejected"} <= states, states
+        # ... and in each state of the 2025 Regulation (SPEC §4b): returned, extended, escalated, resolved
+        rows = listing(admin, {"limit": 100})["results"]
+        assert {"returned", "escalated"} <= states, states
+        assert any((r["extension"] or {}).get("state") == "approved" for r in rows)
+        assert any((r["escalation"] or {}).get("resolution") == "approve" for r in rows)
+        assert all(r["use_basis"] and r["share_method"] for r in rows)
         grants = tk.get_action("sharing_grant_list")(admin, {"limit": 100})["results"]
         assert "expired" in {g.get("effective_state") for g in grants}
+        # the Regulation's obligations (Art. 22, 26, 27, 29): delivered and undelivered grants, a suspended
+        # requester, use reports filed and due, correction requests open and answered
+        assert {bool(g["delivered"]) for g in grants if g["effective_state"] == "active"} == {True, False}
+        suspended = tk.get_action("sharing_suspension_list")(admin, {"state": "active"})["results"]
+        assert [s["user_name"] for s in suspended] == ["transport_member"]
+        assert tk.get_action("sharing_use_report_list")(admin, {})["count"] == 2
+        from ckan import model
+        from ckanext.sharing.workflow import use_reports
+
+        assert use_reports.due_for_user(model.User.get("transport_member"))
+        corrections = tk.get_action("sharing_correction_list")(admin, {})["results"]
+        assert sorted(c["state"] for c in corrections) == ["answered", "open"]
 
     # a second load creates nothing
     again = demo.load(real=False)

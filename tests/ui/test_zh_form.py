@@ -77,7 +77,7 @@ def test_editor_creates_a_catalogue_dataset_in_chinese(zh_portal: LivePortal, zh
     for name, value in {
         "title": title, "res_code": "301002003/000007", "res_class": "3", "owner_org": org["id"],
         "notes": "全市公交站点的位置与线路。", "format_category": "电子表格", "sharing_tier": "conditional",
-        "share_condition": "用于政务服务", "update_cycle": "每月", "publish_date": "2026-11-01",
+        "share_condition": "用于政务服务", "share_scope": "本市政务部门", "update_cycle": "每月", "publish_date": "2026-11-01",
         "contact_name": "李四", "contact_phone": "0591-87654321", "contact_email": "data@fz.gov.cn",
         "data_items-0-item_name": "站点名称",
     }.items():

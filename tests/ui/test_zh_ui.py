@@ -52,7 +52,8 @@ def editor(app):
 FILLED = {
     "title": "企业登记信息", "res_code": "301002003/000001", "res_class": "3",
     "notes": "市场主体登记的基本信息。", "format_category": "电子文件", "theme": "市场监管",
-    "sharing_tier": "conditional", "share_condition": "用于政务服务", "share_method": ["接口"],
+    "sharing_tier": "conditional", "share_condition": "用于政务服务", "share_scope": "本市政务部门",
+    "share_method": ["接口"],
     "update_cycle": "每日", "publish_date": "2024-03-01",
     "contact_name": "李四", "contact_phone": "0591-87654321", "contact_email": "data@fz.gov.cn",
 }

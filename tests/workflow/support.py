@@ -72,7 +72,7 @@ def build_world(app) -> World:
         {"name": w.users["admin_c"]["name"], "capacity": "admin"},
     ])
     for tier in ("open", "conditional", "not_shared"):
-        extra = {"conditional": {"share_condition": "政务用途 / government use"},
+        extra = {"conditional": {"share_condition": "政务用途 / government use", "share_scope": "本市政务部门"},
                  "not_shared": {"share_basis": "Law X art. 1"}}.get(tier, {})
         w.pkgs[tier] = api(app, "package_create", w.tokens["admin_b"], name=f"wf-{tier.replace('_', '-')}-{run}",
                            title=f"Workflow {tier}", owner_org=w.orgs["b"]["id"], sharing_tier=tier,
@@ -94,9 +94,14 @@ def build_world(app) -> World:
     return w
 
 
+# The request fields the 2025 Regulation adds (Art. 20): 使用依据, 使用范围, 共享方式.
+ART20_FIELDS = {"use_basis": "《政务数据共享条例》第二十条 / Art. 20", "use_scope": "本部门统计科 / our statistics unit",
+                "share_method": "文件下载"}
+
+
 def request_body(w: World, **overrides: Any) -> dict[str, Any]:
     body = {"package_id": w.pkgs["conditional"]["id"], "purpose": "人口统计分析 / statistics",
-            "use_scenario": "季度报告 / quarterly report", "requested_days": 30}
+            "use_scenario": "季度报告 / quarterly report", "requested_days": 30, **ART20_FIELDS}
     body.update(overrides)
     return body
 

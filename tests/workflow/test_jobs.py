@@ -103,7 +103,9 @@ def test_notifications_are_sent_by_a_real_worker(app, smtp_sink, worker_ini):
     # nothing is sent inside the web request: the jobs wait on the queue
     req = api(app, "sharing_request_create", w.tokens["requester"], **request_body(w))["result"]
     assert sink.messages == []
-    assert [j.func_name for j in ckan_jobs.get_queue().jobs] == ["ckanext.sharing.workflow.notify.new_request"]
+    # the queue carries the outbox row's delivery (workflow/outbox.py), titled after the e-mail's job
+    assert [(j.func_name, j.meta["title"]) for j in ckan_jobs.get_queue().jobs] == [
+        ("ckanext.sharing.workflow.outbox.run", "sharing: new_request")]
     other = api(app, "sharing_request_create", w.tokens["colleague"], **request_body(w))["result"]
     grant = api(app, "sharing_request_approve", w.tokens["admin_b"], id=req["id"])["result"]
     api(app, "sharing_request_reject", w.tokens["admin_b"], id=other["id"], reason="用途不明确")
@@ -145,7 +147,7 @@ def test_expiry_job_and_reminders_via_cli_and_worker(app, smtp_sink, worker_ini)
     model.Session.query(SharingGrant).filter_by(id=ended_grant["id"]).update(
         {"expires": dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)})
     model.Session.commit()
-    ckan_jobs.get_queue().empty()  # drop the decision mails: this test is about the scheduled job
+    ckan_jobs.get_queue().empty()  # the decision mails wait in the outbox: the scheduled job delivers them too
 
     enq = _ckan(worker_ini, smtp, "sharing", "grants", "expire", "--enqueue")
     assert enq.returncode == 0, enq.stderr[-3000:]

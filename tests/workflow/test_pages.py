@@ -12,7 +12,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.sharing.model import SharingGrant, SharingRequest
 
-from tests.workflow.support import PLUGINS, build_world, csrf_token, ctx, login, request_body
+from tests.workflow.support import ART20_FIELDS, PLUGINS, build_world, csrf_token, ctx, login, request_body
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -54,7 +54,7 @@ def test_request_form_dashboard_and_withdraw(app):
     assert model.Session.query(SharingRequest).count() == 0
 
     done = app.post(url, data={"_csrf_token": token, "purpose": "统计分析", "use_scenario": "季度报告",
-                               "requested_days": "20", "resource_ids": [w.res["upload"]["id"]]},
+                               **ART20_FIELDS, "requested_days": "20", "resource_ids": [w.res["upload"]["id"]]},
                     follow_redirects=False, status=302)
     assert done.headers["Location"].endswith("/dashboard/access-requests")
     req = model.Session.query(SharingRequest).one()

@@ -12,7 +12,7 @@ from ckan.tests.helpers import call_action
 from ckanext.sharing.ledger import chain as audit, events
 from ckanext.sharing.model import SharingGrant, SharingRequest
 
-from tests.workflow.support import PLUGINS, api, api_get, build_world, ctx, request_body
+from tests.workflow.support import ART20_FIELDS, PLUGINS, api, api_get, build_world, ctx, request_body
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -160,6 +160,23 @@ BAD_INPUT = [
     ("sharing_request_create", {"PKG": 1, "purpose": "p", "use_scenario": "u", "resource_ids": ["nope"]},
      {"resource_ids"}),
     ("sharing_request_create", {"PKG": 1, "purpose": "x" * 5000, "use_scenario": "u"}, {"purpose"}),
+    ("sharing_request_create", {"purpose": "p", "use_scenario": "u"}, {"use_basis", "use_scope", "share_method"}),
+    ("sharing_request_create", {"PKG": 1, "purpose": "p", "use_scenario": "u", "share_method": "信鸽"},
+     {"share_method"}),
+    ("sharing_request_create", {"PKG": 1, "purpose": "p", "use_scenario": "u", "use_basis": " ", "use_scope": ""},
+     {"use_basis", "use_scope"}),
+    ("sharing_request_return", {"REQ": 1, "missing": []}, {"missing"}),
+    ("sharing_request_return", {"REQ": 1, "missing": ["  ", ""]}, {"missing"}),
+    ("sharing_request_return", {"REQ": 1}, {"missing"}),
+    ("sharing_request_resubmit", {"REQ": 1, "requested_days": 0, "share_method": "x"},
+     {"requested_days", "share_method"}),
+    ("sharing_request_extend", {"REQ": 1, "working_days": 11, "reason": "r"}, {"working_days"}),
+    ("sharing_request_extend", {"REQ": 1, "working_days": 0}, {"working_days", "reason"}),
+    ("sharing_extension_decide", {"REQ": 1, "approve": "perhaps"}, {"approve"}),
+    ("sharing_extension_decide", {"REQ": 1}, {"approve"}),
+    ("sharing_request_escalate", {"REQ": 1}, {"reason"}),
+    ("sharing_request_resolve", {"REQ": 1, "decision": "maybe", "expires": "soon"}, {"decision", "expires"}),
+    ("sharing_authority_queue", {"kind": "everything"}, {"kind"}),
     ("sharing_request_show", {}, {"id"}),
     ("sharing_request_show", {"id": ["a"]}, {"id"}),
     ("sharing_request_list", {"state": "bogus"}, {"state"}),
@@ -183,6 +200,17 @@ BAD_INPUT = [
     ("sharing_audit_proof", {"id": "1 OR 1=1"}, {"id"}),
     ("sharing_audit_proof", {}, {"id"}),
     ("sharing_audit_checkpoint_list", {"limit": "many", "offset": -1}, {"limit", "offset"}),
+    # regb: obligations (Regulation Art. 22, 26, 27, 29)
+    ("sharing_grant_deliver", {}, {"id", "method"}),
+    ("sharing_grant_deliver", {"GRANT": 1, "method": "email"}, {"method"}),
+    ("sharing_suspension_create", {"user_id": ["a"]}, {"user_id", "reason"}),
+    ("sharing_suspension_lift", {}, {"id", "reason"}),
+    ("sharing_suspension_list", {"state": "bogus"}, {"state"}),
+    ("sharing_use_report_create", {}, {"grant_id", "scenario", "process", "outcome", "storage"}),
+    ("sharing_use_report_list", {"limit": 0}, {"limit"}),
+    ("sharing_correction_create", {}, {"package_id", "description"}),
+    ("sharing_correction_answer", {}, {"id", "answer", "corrected"}),
+    ("sharing_correction_list", {"state": "x", "mine": "perhaps"}, {"state", "mine"}),
 ]
 
 
@@ -196,7 +224,7 @@ def test_bad_input_on_every_action_is_a_validation_error(app):
     for action, body, fields in BAD_INPUT:
         body = dict(body)
         if body.pop("PKG", None):
-            body["package_id"] = w.pkgs["conditional"]["id"]
+            body = {**ART20_FIELDS, "package_id": w.pkgs["conditional"]["id"], **body}
         if body.pop("REQ", None):
             body["id"] = req["id"]
         if body.pop("GRANT", None):
@@ -255,7 +283,7 @@ def test_tier_change_cancels_requests_and_revokes_grants(app):
 
     # conditional -> open cancels pending requests ("now open")
     api(app, "package_patch", w.tokens["admin_b"], id=pkg["id"], sharing_tier="conditional",
-        share_condition="again on request", private=False)
+        share_condition="again on request", share_scope="city departments", private=False)
     again = api(app, "sharing_request_create", w.tokens["requester"], **request_body(w))["result"]
     api(app, "package_patch", w.tokens["admin_b"], id=pkg["id"], sharing_tier="open")
     shown = api_get(app, "sharing_request_show", w.tokens["requester"], id=again["id"])["result"]

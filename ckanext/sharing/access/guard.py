@@ -10,10 +10,10 @@ from typing import Any, Optional
 
 from flask import g, has_request_context, request
 
-import ckan.plugins.toolkit as tk
 from ckan import model
 
-from ckanext.sharing.access import facts, masking, policy
+from ckanext.sharing.access import facts
+from ckanext.sharing.api import audit, errors
 from ckanext.sharing.ledger import data_access
 
 # endpoint suffix -> which view arg holds the resource id (None: dataset-level)
@@ -81,13 +81,11 @@ def check_request() -> Any:
         return None  # let CKAN answer 404 as usual
     decision = facts.decide_for_package({}, pkg, resource_id)
     if decision.full:
-        if resource_id and data_access.record(facts.user_from_context(None), pkg, resource_id, endpoint, decision):
+        if resource_id and audit.route_reads_data(endpoint) and \
+                data_access.record(facts.user_from_context(None), pkg, resource_id, endpoint, decision):
             model.Session.commit()
         return None
-    if decision.access is policy.Access.HIDDEN:  # SPEC §3: hidden is not found, and never named
-        return tk.abort(404, tk._("Dataset not found"))
-    return tk.abort(403, tk._("The data of this dataset is shared on request: ask for access at %s")
-                    % masking.request_url(pkg.id))
+    return errors.refuse(pkg, decision)  # hidden: 404, never named (SPEC §3); JSON unless HTML is asked for
 
 
 def _activity_package(activity_id: str) -> Optional[model.Package]:

@@ -48,7 +48,9 @@ class Subject:
 
     ``capacity`` is the user's capacity in the dataset's owner organization (``admin``,
     ``editor``, ``member``) or None; ``grants`` are the grants that name this dataset and the
-    user or one of the user's organizations (expiry is checked here, at decision time).
+    user or one of the user's organizations (expiry is checked here, at decision time);
+    ``suspended``: a suspension of the user or of one of the user's organizations holds towards the
+    dataset's provider, so those grants give no access (Regulation Art. 27).
     """
 
     user_id: Optional[str] = None
@@ -56,6 +58,7 @@ class Subject:
     capacity: Optional[str] = None
     collaborator: bool = False
     grants: tuple[Grant, ...] = field(default_factory=tuple)
+    suspended: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -66,7 +69,7 @@ class Subject:
 class Decision:
     """The answer: the access level and why (``open``, ``sysadmin``, ``member``, ``collaborator``,
     ``grant:<id>``, or a refusal reason: ``conditional``, ``not_shared``, ``grant_expired``,
-    ``grant_scope``)."""
+    ``grant_scope``, ``suspended``)."""
 
     access: Access
     reason: str
@@ -107,6 +110,8 @@ def decide(
     if tier == CONDITIONAL:
         now = now or dt.datetime.now(dt.timezone.utc)
         live = [g for g in subject.grants if g.expires > now]
+        if live and subject.suspended:  # Art. 27: grants stay active but give nothing while suspended
+            return Decision(Access.METADATA, "suspended")
         for grant in sorted(live, key=lambda g: (bool(g.resource_ids), g.id)):
             if grant.covers(resource_id):
                 return Decision(Access.FULL, f"grant:{grant.id}")

@@ -53,19 +53,22 @@ def decided_orgs(user: Optional[model.User]) -> list[str]:
 
 def deciders_of(owner_org: Optional[str]) -> list[model.User]:
     """The users who decide requests of ``owner_org``; the sysadmins when the organization has none."""
+    return _members_or_sysadmins(owner_org, decider_capacities())
+
+
+def _members_or_sysadmins(org_id: Optional[str], capacities: tuple[str, ...]) -> list[model.User]:
+    """Active users holding one of ``capacities`` in ``org_id``; the sysadmins when there are none."""
     users: list[model.User] = []
-    if owner_org:
+    if org_id:
         users = (
             model.Session.query(model.User)
             .join(model.Member, model.Member.table_id == model.User.id)
-            .filter(model.Member.group_id == owner_org, model.Member.table_name == "user")
-            .filter(model.Member.state == "active", model.Member.capacity.in_(decider_capacities()))
+            .filter(model.Member.group_id == org_id, model.Member.table_name == "user")
+            .filter(model.Member.state == "active", model.Member.capacity.in_(capacities))
             .filter(model.User.state == "active")
             .all()
         )
-    if not users:
-        users = model.Session.query(model.User).filter_by(sysadmin=True, state="active").all()
-    return users
+    return users or model.Session.query(model.User).filter_by(sysadmin=True, state="active").all()
 
 
 def admin_orgs(user: Optional[model.User]) -> set[str]:
@@ -136,3 +139,26 @@ def is_grantee(user: Optional[model.User], grant: Any, requester_id: Optional[st
     if grant.user_id == user.id or requester_id == user.id:
         return True
     return grant.organization_id is not None and grant.organization_id in capacities(user)
+
+
+def authority_org_id() -> Optional[str]:
+    """The id of the authority's organization (``ckanext.sharing.authority_org``, name or id), or None."""
+    ref = config.authority_org()
+    org = model.Group.get(ref) if ref else None
+    return org.id if org is not None and org.is_organization and org.state == "active" else None
+
+
+def is_authority(user: Optional[model.User]) -> bool:
+    """The sharing authority (共享主管部门, SPEC §4b): sysadmins and the admins of the organization named
+    by ``ckanext.sharing.authority_org``. It decides extension asks and resolves escalations (Art. 21, 28)."""
+    if user is None or user.state != "active":
+        return False
+    if user.sysadmin:
+        return True
+    org_id = authority_org_id()
+    return org_id is not None and org_id in admin_orgs(user)
+
+
+def authority_users() -> list[model.User]:
+    """Who the authority's e-mails go to: the admins of its organization, else the sysadmins."""
+    return _members_or_sysadmins(authority_org_id(), (ADMIN,))

@@ -12,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.lib import plugins as lib_plugins
 
-from ckanext.sharing import values
+from ckanext.sharing import config, values
 from ckanext.sharing.access import facts, policy
 
 TIER_FIELDS = ("sharing_tier", "share_condition", "share_basis")
@@ -25,6 +25,47 @@ SYNONYMS = {
     "not_shared": policy.NOT_SHARED, "不共享": policy.NOT_SHARED, "不予共享": policy.NOT_SHARED,
     "非共享": policy.NOT_SHARED, "非开放": policy.NOT_SHARED,
 }
+
+
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; translated when a label is asked for (:func:`label`)."""
+    return message
+
+
+# The names of the tiers per ``ckanext.sharing.tier_labels`` (SPEC §1): the English msgids, translated to
+# 无条件共享 / 有条件共享 / 不予共享 (Regulation Art. 14) and 普遍共享 / 按需共享 / 不共享 in zh_Hans_CN.
+LABEL_SETS: dict[str, dict[str, str]] = {
+    "national": {
+        policy.OPEN: N_("Unconditional sharing"),
+        policy.CONDITIONAL: N_("Conditional sharing"),
+        policy.NOT_SHARED: N_("Not for sharing"),
+    },
+    "shanghai": {
+        policy.OPEN: N_("Open"),
+        policy.CONDITIONAL: N_("On request"),
+        policy.NOT_SHARED: N_("Not shared"),
+    },
+}
+
+
+def label(tier: Optional[str]) -> str:
+    """**The one source of tier names** on pages, facets, e-mails and API labels: the configured set's
+    name of ``tier``, translated (the untranslated English outside a request); an unknown value as given."""
+    names = LABEL_SETS.get(config.tier_labels()) or LABEL_SETS["national"]
+    message = names.get(tier or "")
+    if message is None:
+        return str(tier or "")
+    try:
+        return tk._(message)
+    except RuntimeError:  # no application context (a script): the English name
+        return message
+
+
+def label_choices() -> list[dict[str, str]]:
+    """The tiers as scheming choices (value, label) in the configured names (form, page, schema API)."""
+    return [{"value": tier, "label": label(tier)} for tier in (policy.OPEN, policy.CONDITIONAL, policy.NOT_SHARED)]
 
 
 def parse_tier(value: Any) -> Optional[str]:

@@ -79,3 +79,23 @@ def after_dataset_saved(context: Mapping[str, Any], data: Mapping[str, Any]) -> 
         organization_id=pkg.owner_org if pkg is not None else None,
         detail={"trigger": "metadata", "name": data.get("name"), "title": data.get("title")},
     )
+
+
+# scheming's choices_helper of the tier preset (resolved per request: the names follow the configuration).
+TIER_CHOICES_HELPER = "sharing_tier_choices"
+
+
+@tk.side_effect_free
+@tk.chained_action
+def scheming_dataset_schema_show(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    """The schema API lists the tier's choices with the configured names (``ckanext.sharing.tier_labels``,
+    Regulation Art. 14) where scheming would only name their helper; scheming's cached schema is not changed."""
+    schema = next_action(context, data_dict)
+    fields = schema.get("dataset_fields") or []
+    if not any(f.get("choices_helper") == TIER_CHOICES_HELPER for f in fields):
+        return schema
+    schema = dict(schema, dataset_fields=[
+        dict(f, choices=tiers.label_choices()) if f.get("choices_helper") == TIER_CHOICES_HELPER else f
+        for f in fields
+    ])
+    return schema

@@ -9,7 +9,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-CATALOGUE_FACETS = ("res_class", "format_category", "update_cycle", "theme")
+CATALOGUE_FACETS = ("res_class", "data_grade", "format_category", "update_cycle", "theme")
 
 
 def _catalogue_fields(package_type: str) -> set[str]:
@@ -24,12 +24,14 @@ def _catalogue_fields(package_type: str) -> set[str]:
 
 
 def dataset_facets(facets: dict[str, Any], package_type: str) -> dict[str, Any]:
-    """Add resource class, format category, update cycle and theme; call organizations providers."""
+    """Add resource class, data grade (Regulation Art. 13), format category, update cycle and theme; call
+    organizations providers."""
     fields = _catalogue_fields(package_type)
     if "res_code" not in fields:
         return facets
     labels = {
         "res_class": tk._("Resource class"),
+        "data_grade": tk._("Data grade"),
         "format_category": tk._("Format category"),
         "update_cycle": tk._("Update cycle"),
         "theme": tk._("Theme"),

@@ -39,6 +39,7 @@ class SharingCataloguePlugin(p.SingletonPlugin, FacetsOnEveryPage, SharingTransl
         return {
             "package_create": actions.package_create, "package_update": actions.package_update,
             "resource_create": actions.resource_create, "resource_update": actions.resource_update,
+            "scheming_dataset_schema_show": actions.scheming_dataset_schema_show,
         }
 
     # IPackageController

@@ -47,6 +47,8 @@ __all__ = [
     "sharing_deidentified",
     "sharing_dataset_name",
     "sharing_text",
+    "sharing_data_grade",
+    "sharing_share_scope",
 ]
 
 # Solr refuses a term of more than 32766 bytes in an untokenised string field ("immense term");
@@ -63,6 +65,18 @@ LANDLINE_RE = re.compile(r"^(?:\(?0\d{2,3}\)?[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 SERVICE_RE = re.compile(r"^(?:[48]00-?\d{3}-?\d{4}|12\d{3})$")
 ITEM_LENGTH_RE = re.compile(r"^\d{1,6}(?:[.,]\d{1,3})?$")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# 数据分级 (《数据安全法》 Art. 21; Regulation Art. 13): the stored values of ``data_grade`` (SPEC §6), and the
+# names accepted for them on input and import. A record that names no grade is general data: whatever is not
+# identified as important or core data is 一般数据.
+GRADE_GENERAL, GRADE_IMPORTANT, GRADE_CORE = "一般数据", "重要数据", "核心数据"
+GRADE_SYNONYMS = {
+    GRADE_GENERAL: GRADE_GENERAL, "一般": GRADE_GENERAL, "general": GRADE_GENERAL,
+    GRADE_IMPORTANT: GRADE_IMPORTANT, "重要": GRADE_IMPORTANT, "important": GRADE_IMPORTANT,
+    GRADE_CORE: GRADE_CORE, "核心": GRADE_CORE, "core": GRADE_CORE,
+}
+# Grades that may never be shared unconditionally (SPEC §6: 重要/核心 cannot be open).
+GRADES_NOT_OPEN = frozenset({GRADE_IMPORTANT, GRADE_CORE})
 
 
 def _empty(value: Any) -> bool:
@@ -422,8 +436,9 @@ def sharing_contains_personal_info(
     data[key] = derived
     if derived and _tier_in(data) == policy.OPEN and not _truthy(data.get(("deidentified",))):
         message = tk._(
-            "The resource contains personal information: it can be Open only when de-identification is attested"
-        )
+            "The resource contains personal information: it can be shared as %s only when de-identification "
+            "is attested"
+        ) % tiers.label(policy.OPEN)
         errors[key].append(message)
         errors.setdefault(("sharing_tier",), []).append(message)
 
@@ -464,3 +479,54 @@ def sharing_dataset_name(key: FlattenKey, data: FlattenDataDict, errors: Flatten
     data[key] = naming.unique_name(
         naming.slug(data.get(("title",)), data.get(("res_code",))), exclude_id=pkg_id
     )
+
+
+# --- data grading and sharing scope (Regulation Art. 13, 15) ----------------------------------------
+
+
+def _stored(data: FlattenDataDict, context: Context, field: str) -> tuple[Optional[model.Package], Any]:
+    """The dataset being updated (None on create) and its stored value of ``field``."""
+    pkg_id = _current_package_id(data, context)
+    pkg = model.Package.get(pkg_id) if pkg_id else None
+    return pkg, (pkg.extras.get(field) if pkg is not None else None)
+
+
+def sharing_data_grade(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """数据分级 (Regulation Art. 13, 《数据安全法》 Art. 21): 一般数据 / 重要数据 / 核心数据 (or 一般, general …).
+
+    Not given: the stored grade on update (an API client that leaves the field out must not downgrade
+    important data), else 一般数据 — so records made before the field existed save unchanged. Important and
+    core data cannot be shared unconditionally: an error on ``data_grade`` and on ``sharing_tier``."""
+    value = data.get(key)
+    if _empty(value):
+        _, stored = _stored(data, context, key[0])
+        value = stored if not _empty(stored) else GRADE_GENERAL
+    grade = GRADE_SYNONYMS.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if grade is None:
+        errors[key].append(tk._("Unknown data grade: use 一般数据 (general), 重要数据 (important) or 核心数据 (core)"))
+        raise StopOnError
+    data[key] = grade
+    if grade in GRADES_NOT_OPEN and _tier_in(data) == policy.OPEN:
+        message = tk._("%(grade)s cannot be shared unconditionally (%(tier)s): choose another sharing type") % {
+            "grade": grade, "tier": tiers.label(policy.OPEN)}
+        errors[key].append(message)
+        errors.setdefault(("sharing_tier",), []).append(message)
+        raise StopOnError
+
+
+def sharing_share_scope(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """共享范围 (Regulation Art. 15): conditional entries state to whom they are shared.
+
+    Required when a record becomes conditional (created so, or changed to it) and cannot be emptied once
+    given; a conditional record stored before the field existed saves without one (issue 13: old records
+    stay editable) until someone fills it in."""
+    value = data.get(key)
+    if isinstance(value, str):
+        value = data[key] = value.strip()
+    if not _empty(value) or _tier_in(data) != policy.CONDITIONAL:
+        return
+    pkg, stored = _stored(data, context, key[0])
+    legacy = pkg is not None and facts.tier_of_package(pkg) == policy.CONDITIONAL and _empty(stored)
+    if not legacy:
+        errors[key].append(tk._("Required when the sharing type is %s (共享范围)") % tiers.label(policy.CONDITIONAL))
+        raise StopOnError

@@ -70,6 +70,8 @@ CATALOGUE_LANGUAGE = EU_AUTHORITY + "language/ZHO"
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 # Language tag of the catalogue's own texts (share_condition, share_basis, theme): Chinese.
 TEXT_LANG = "zh"
+# The sharing scope's line in dct:rights (a Chinese text, as the catalogue's own texts are).
+SCOPE_PREFIX = "共享范围："
 
 
 def tier_of(dataset_dict: dict[str, Any]) -> str:
@@ -84,11 +86,13 @@ def frequency_uri(update_cycle: Optional[str]) -> Optional[str]:
 
 
 def rights_text(dataset_dict: dict[str, Any]) -> Optional[str]:
-    """What ``dct:rights`` states: the sharing condition of a conditional dataset (共享条件) or the basis
-    for not sharing (不予共享依据), SPEC §1."""
+    """What ``dct:rights`` states: the sharing condition of a conditional dataset (共享条件) and its sharing
+    scope (共享范围, Regulation Art. 15) or the basis for not sharing (不予共享依据), SPEC §1."""
     tier = tier_of(dataset_dict)
     if tier == policy.CONDITIONAL:
-        return (dataset_dict.get("share_condition") or "").strip() or None
+        condition = (dataset_dict.get("share_condition") or "").strip()
+        scope = (dataset_dict.get("share_scope") or "").strip()  # 共享范围, Regulation Art. 15
+        return "\n".join(filter(None, (condition, scope and SCOPE_PREFIX + scope))) or None
     if tier == policy.NOT_SHARED:
         return (dataset_dict.get("share_basis") or "").strip() or None
     return None

@@ -283,7 +283,8 @@ def _plant(w: World, place: str, org: dict[str, Any], publisher: str) -> None:
     client, run, tier = w.client, w.run, tier_of(place)
     s = w.secrets(place)
     headers = w.headers(publisher)
-    extra = {"conditional": {"share_condition": "For approved government use"},
+    extra = {"conditional": {"share_condition": "For approved government use",
+                             "share_scope": "Government departments of the city"},
              "not_shared": {"share_basis": "Law X article 1"}}.get(tier, {})
     resp = client.post_json("/api/3/action/package_create", w.headers("sysadmin"), {
         "name": f"chk-{place.replace('_', '-')}-{run}", "title": f"Check {place} {run}", "owner_org": org["id"],

@@ -75,6 +75,7 @@ FORMAT_CATEGORY = {
 }
 PERSONAL_HINTS = ("姓名", "身份证", "证件号", "手机", "住址", "家庭地址", "出生日期", "联系电话")
 SHARE_CONDITION = "仅向履行法定职责的政务部门共享，申请时须说明用途和应用场景，经提供方审核同意后在授权期限内使用。"
+SHARE_SCOPE = "本市履行法定职责、确需使用该数据的政务部门（演示）"
 SHARE_BASIS = ("《中华人民共和国数据安全法》第二十一条、《中华人民共和国个人信息保护法》第三十四条："
                "涉及重要数据或个人信息，仅限提供方履行法定职责使用。（演示：按规则标为不共享）")
 NOT_SHARED_EVERY = 12  # demo rule: one real record in 12 is shown as not_shared (open-data portals publish none)
@@ -316,8 +317,11 @@ def real_specs(limit: int = 300, source: Optional[Path] = None, max_orgs: int = 
         }
         if tier == "conditional":
             spec["share_condition"] = SHARE_CONDITION
+            spec["share_scope"] = SHARE_SCOPE
         if tier == "not_shared":
             spec["share_basis"] = SHARE_BASIS
+        # open-data portals publish general data; the demo's not_shared ones cite important data (SHARE_BASIS)
+        spec["data_grade"] = "重要数据" if tier == "not_shared" else "一般数据"
         # resources: generated rows (our own content) for some, a link to the record's portal page for others
         kind = ("upload", "datastore", "link")[seq % 3]
         if kind == "link":
@@ -443,7 +447,7 @@ def dataset_dict(spec: dict[str, Any], owner_org: str) -> dict[str, Any]:
     }
     if personal and spec["sharing_tier"] == "open":
         data["deidentified"] = True  # published openly by its portal; the demo attests de-identification
-    for key in ("share_condition", "share_basis", "theme"):
+    for key in ("share_condition", "share_scope", "share_basis", "data_grade", "theme"):
         if spec.get(key):
             data[key] = spec[key]
     from ckanext.sharing.dcat import demo_license_id
@@ -600,6 +604,8 @@ def load(real: bool = True, limit: int = 300, source: Optional[Path] = None,
               [u for u in catalogue["users"] if u.get("org") == catalogue["users"][1]["org"]])
     _load_datasets(context, catalogue["datasets"] + selection.datasets, report, progress)
     load_workflow_examples(context, report)
+    load_lifecycle_examples(context, report)
+    load_obligation_examples(context, report)
     report.seconds = time.monotonic() - started
     return report
 
@@ -634,7 +640,7 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
         try:
             request = create({"user": requester}, {
                 "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
-                "requested_days": 1 if decision == "expire" else 90})
+                **_art20_fields(dataset), "requested_days": 1 if decision == "expire" else 90})
             if decision in ("approve", "expire"):
                 grant = approve(dict(context), {"id": request["id"], "reason": "演示：同意"})
                 if decision == "expire":
@@ -646,6 +652,69 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
             log.warning("demo request on %s not created: %s", dataset, e)
     if report is not None and made:
         report.created["access request"] = made
+    return made
+
+
+def _art20_fields(dataset: str) -> dict[str, str]:
+    """The fields a request states under the 2025 Regulation (Art. 20), with a 共享方式 the dataset offers."""
+    from ckan import model
+
+    from ckanext.sharing.workflow import transitions
+
+    pkg = model.Package.get(dataset)
+    method = transitions.offered_methods(pkg)[0] if pkg is not None else "文件下载"
+    return {"use_basis": "演示：《政务数据共享条例》第二十条；本部门法定职责", "use_scope": "演示：本部门业务处室内部使用",
+            "share_method": method}
+
+
+def load_lifecycle_examples(context: dict[str, Any], report: Optional[LoadReport] = None) -> int:
+    """Requests in the states of the 2025 Regulation (SPEC §4b): returned for completion (Art. 21), with an
+    extension approved by the authority (Art. 21), escalated (Art. 28) and resolved by the authority
+    (Art. 28). The authority acts as ``authority_officer`` when ``ckanext.sharing.authority_org`` names its
+    department, else as the sysadmin. Idempotent: nothing is done once a returned request exists."""
+    import ckan.plugins.toolkit as tk
+    from ckan import model
+
+    from ckanext.sharing.access import roles
+
+    try:
+        run = {name: tk.get_action(name) for name in (
+            "sharing_request_create", "sharing_request_return", "sharing_request_extend", "sharing_extension_decide",
+            "sharing_request_reject", "sharing_request_escalate", "sharing_request_resolve", "sharing_request_list")}
+    except KeyError:
+        return 0
+    if run["sharing_request_list"](dict(context), {"state": "returned", "limit": 1})["count"]:
+        return 0
+    officer = model.User.get("authority_officer")
+    authority = {"user": officer.name} if roles.is_authority(officer) else dict(context)
+    steps: list[tuple[str, str, list[tuple[str, dict[str, Any], dict[str, Any]]]]] = [
+        ("citizen", "xingzheng-chufa-anjian-xinxi", [
+            ("sharing_request_return", dict(context), {"missing": [
+                "演示：使用依据请写明法规条款或文件文号", "演示：使用范围请写明使用处室与人员", "演示：申请单须经本部门数据共享机构审核盖章"]})]),
+        ("transport_member", "qiye-dengji-zhuce-xinxi", [
+            ("sharing_request_extend", dict(context), {"working_days": 5, "reason": "演示：需核对历史登记数据的共享范围"}),
+            ("sharing_extension_decide", authority, {"approve": True, "note": "演示：同意延长 5 个工作日"})]),
+        ("citizen", "yaopin-lingshou-qiye-fenbu", [
+            ("sharing_request_reject", dict(context), {"reason": "演示：申请用途与数据内容不符"}),
+            ("sharing_request_escalate", {"user": "citizen"}, {"reason": "演示：用途已按条例写明，请求主管部门协调"})]),
+        ("dept_member", "chuzu-qiche-yingyun-shuju", [
+            ("sharing_request_reject", dict(context), {"reason": "演示：暂不具备共享条件"}),
+            ("sharing_request_escalate", {"user": "dept_member"}, {"reason": "演示：依职责需要此数据"}),
+            ("sharing_request_resolve", authority, {"decision": "approve", "note": "演示：经协调同意共享 30 天"})]),
+    ]
+    made = 0
+    for requester, dataset, actions in steps:
+        try:
+            request = run["sharing_request_create"]({"user": requester}, {
+                "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
+                **_art20_fields(dataset), "requested_days": 30})
+            for name, ctx, body in actions:
+                run[name](dict(ctx), {"id": request["id"], **body})
+            made += 1
+        except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound) as e:
+            log.warning("demo lifecycle request on %s not complete: %s", dataset, e)
+    if report is not None and made:
+        report.created["lifecycle request"] = made
     return made
 
 
@@ -661,6 +730,52 @@ def _backdate_grant(grant_id: str) -> None:
     if grant is not None:
         grant.expires = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
         model.Session.commit()
+
+
+def load_obligation_examples(context: dict[str, Any], report: Optional[LoadReport] = None) -> int:
+    """The Regulation's obligations in the demo (Art. 22, 26, 27, 29): a grant delivered by the portal
+    (the citizen's approved example) and one to deliver by hand (an API to a link resource), a use report
+    filed and one due (the expired example), a correction request open and one answered, a suspended
+    requester. Idempotent: nothing happens once the citizen has a correction request."""
+    import ckan.plugins.toolkit as tk
+
+    try:
+        act = {n: tk.get_action(f"sharing_{n}") for n in (
+            "request_create", "request_approve", "grant_list", "use_report_create", "correction_create",
+            "correction_answer", "correction_list", "suspension_create")}
+    except KeyError:
+        return 0
+    made = 0
+    try:
+        if act["correction_list"]({"user": "citizen"}, {"mine": True})["count"]:
+            return 0
+        req = act["request_create"]({"user": "transport_member"}, {
+            "package_id": "zhengwuyun-ziyuan-shiyong-qingkuang", "purpose": "演示：核对云资源台账",
+            "use_scenario": "演示：部门资源统筹", "requested_days": 60,
+            **_art20_fields("zhengwuyun-ziyuan-shiyong-qingkuang")})
+        act["request_approve"](dict(context), {"id": req["id"], "reason": "演示：同意，接口另行开通"})
+        report_body = {"scenario": "演示：出租车运营监管", "process": "演示：按月汇总运营里程，不含个人信息",
+                       "outcome": "演示：形成月度监管报告", "storage": "演示：本部门内网数据库，加密存储"}
+        for who in ("citizen", "transport_member"):
+            for grant in act["grant_list"]({"user": who}, {"mine": True})["results"]:
+                if grant["package_name"] in ("chuzu-qiche-yingyun-shuju", "yaopin-lingshou-qiye-fenbu"):
+                    act["use_report_create"]({"user": who}, {"grant_id": grant["id"], **report_body})
+                    made += 1
+        for dataset, answer in (("gongjiao-xianlu-yu-zhandian", None), ("yiliao-jigou-minglu", "演示：已核实并更正")):
+            corr = act["correction_create"]({"user": "citizen"}, {
+                "package_id": dataset, "description": "演示：部分记录的地址与实际不符"})
+            if answer:
+                act["correction_answer"](dict(context), {"id": corr["id"], "answer": answer, "corrected": True})
+            made += 1
+        act["suspension_create"](dict(context), {
+            "user_id": "transport_member", "provider_org_id": "demo-market-regulation",
+            "reason": "演示：超出申请用途使用数据（第二十七条）"})
+        made += 2
+    except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound) as e:
+        log.warning("demo obligation examples incomplete: %s", e)
+    if report is not None and made:
+        report.created["obligation example"] = made
+    return made
 
 
 def logins() -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, Schema
 
 from ckanext.sharing import config, values
-from ckanext.sharing.workflow.states import GRANT_STATES, REQUEST_STATES
+from ckanext.sharing.workflow.states import GRANT_STATES, REQUEST_STATES, SHARE_METHODS
 
 Validator = Callable[..., Any]
 Invalid = tk.Invalid
@@ -86,16 +86,21 @@ def _id_list(value: Any, context: Context) -> Any:
 
 def _days(value: Any, context: Context) -> Any:
     """A whole number of days, 1 … ``ckanext.sharing.max_grant_days``."""
+    return _whole_number(value, config.max_grant_days(), tk._("Must be a whole number of days"),
+                         tk._("Must be between 1 and %d days"))
+
+
+def _whole_number(value: Any, top: int, not_whole: str, out_of_range: str) -> int:
+    """``value`` as a whole number 1 … ``top`` (a bool or a fraction is refused with ``not_whole``)."""
     try:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError
-        days = int(str(value).strip())
+        number = int(str(value).strip())
     except (TypeError, ValueError):
-        raise Invalid(tk._("Must be a whole number of days"))
-    top = config.max_grant_days()
-    if days < 1 or days > top:
-        raise Invalid(tk._("Must be between 1 and %d days") % top)
-    return days
+        raise Invalid(not_whole)
+    if number < 1 or number > top:
+        raise Invalid(out_of_range % top)
+    return number
 
 
 def _default_days(key: Any, data: dict[Any, Any], errors: Any, context: Context) -> None:
@@ -189,6 +194,9 @@ def sharing_request_create_schema() -> Schema:
         "resource_ids": [_v("ignore_missing"), _id_list],
         "purpose": [_v("not_missing"), _text],
         "use_scenario": [_v("not_missing"), _text],
+        "use_basis": [_v("not_missing"), _text],
+        "use_scope": [_v("not_missing"), _text],
+        "share_method": [_v("not_missing"), _share_method],
         "requested_days": [_default_days, _days],
         "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
     }
@@ -274,6 +282,113 @@ def sharing_audit_checkpoint_list_schema() -> Schema:
     """``sharing_audit_checkpoint_list``: paging only."""
     return {**_paging()}
 
+
+
+# --- the request's lifecycle under the 2025 Regulation (SPEC §4b) -------------------------------
+
+_SHARE_METHOD_ALIASES = {"api": "接口", "file": "文件下载", "database": "库表交换"}
+_MAX_MISSING = 50
+
+
+def _share_method(value: Any, context: Context) -> Any:
+    """共享方式 (Art. 20): 接口, 文件下载 or 库表交换 (``api``, ``file``, ``database`` accepted too)."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(tk._("Missing value"))
+    value = _SHARE_METHOD_ALIASES.get(value.strip().lower(), value.strip())
+    if value not in SHARE_METHODS:
+        raise Invalid(tk._("Must be one of: %s") % ", ".join(SHARE_METHODS))
+    return value
+
+
+def _missing_list(value: Any, context: Context) -> Any:
+    """What the requester must add or fix (Art. 21, 一次性告知): a non-empty list of texts; a string is
+    split into lines (the form's textarea)."""
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, (list, tuple)):
+        raise Invalid(tk._("Must be a list of what is missing"))
+    items: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise Invalid(tk._("Must be a list of what is missing"))
+        if item.strip():
+            items.append(_text(item, context))
+    if not items:
+        raise Invalid(tk._("List at least one thing that is missing"))
+    if len(items) > _MAX_MISSING:
+        raise Invalid(tk._("At most %d items") % _MAX_MISSING)
+    return items
+
+
+def _extension_days(value: Any, context: Context) -> Any:
+    """Working days of an extension: 1 … ``ckanext.sharing.max_extension_working_days`` (Art. 21)."""
+    return _whole_number(value, config.max_extension_working_days(), tk._("Must be a whole number of working days"),
+                         tk._("Must be between 1 and %d working days"))
+
+
+def _required_bool(value: Any, context: Context) -> Any:
+    """Yes/no input that must be given."""
+    parsed = values.parse_bool(value)
+    if parsed is None:
+        raise Invalid(tk._("Must be true or false"))
+    return parsed
+
+
+def _optional_text() -> list[Validator]:
+    return [_v("ignore_missing"), _v("ignore_empty"), _text]
+
+
+def sharing_request_return_schema() -> Schema:
+    """``sharing_request_return``: the request and everything missing, in one notice."""
+    return {"id": [_v("not_empty"), _id], "missing": [_v("not_missing"), _missing_list]}
+
+
+def sharing_request_resubmit_schema() -> Schema:
+    """``sharing_request_resubmit``: the request and any request field the requester changes."""
+    return {
+        "id": [_v("not_empty"), _id],
+        **{name: _optional_text() for name in ("purpose", "use_scenario", "use_basis", "use_scope")},
+        "share_method": [_v("ignore_missing"), _v("ignore_empty"), _share_method],
+        "requested_days": [_v("ignore_missing"), _ignore_blank, _days],
+        "resource_ids": [_v("ignore_missing"), _id_list],
+    }
+
+
+def _ignore_blank(key: Any, data: dict[Any, Any], errors: Any, context: Context) -> None:
+    """Drop a field sent as ``None`` or blank text (a form's empty input); unlike ``ignore_empty``, 0 is kept
+    (and then refused by the field's own check)."""
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        data.pop(key, None)
+        raise tk.StopOnError
+
+
+def sharing_request_extend_schema() -> Schema:
+    """``sharing_request_extend``: how many working days, and why."""
+    return {"id": [_v("not_empty"), _id], "working_days": [_v("not_missing"), _extension_days],
+            "reason": [_v("not_missing"), _text]}
+
+
+def sharing_extension_decide_schema() -> Schema:
+    """``sharing_extension_decide``: approve or refuse, with an optional note."""
+    return {"id": [_v("not_empty"), _id], "approve": [_v("not_missing"), _required_bool],
+            "note": _optional_text()}
+
+
+def sharing_request_resolve_schema() -> Schema:
+    """``sharing_request_resolve``: the authority's decision on an escalated request."""
+    return {
+        "id": [_v("not_empty"), _id],
+        "decision": [_v("not_missing"), _one_of(("approve", "reject"))],
+        "note": _optional_text(),
+        "expires": [_v("ignore_missing"), _v("ignore_empty"), _expires],
+        "resource_ids": [_v("ignore_missing"), _id_list],
+    }
+
+
+def sharing_authority_queue_schema() -> Schema:
+    """``sharing_authority_queue``: which queue, and paging."""
+    return {"kind": [_v("not_empty"), _one_of(("escalations", "extensions"))], **_paging()}
 
 
 # --- statistics (issue 17) ---

@@ -36,9 +36,9 @@ def sharing_required_for_tier(tier: str) -> Validator:
     def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
         if tiers.parse_tier(data.get(("sharing_tier",))) == tier and _empty(data.get(key)):
             if tier == policy.CONDITIONAL:
-                errors[key].append(tk._("Required when the sharing type is On request (共享条件)"))
+                errors[key].append(tk._("Required when the sharing type is %s (共享条件)") % tiers.label(tier))
             else:
-                errors[key].append(tk._("Required when the sharing type is Not shared (不予共享依据)"))
+                errors[key].append(tk._("Required when the sharing type is %s (不予共享依据)") % tiers.label(tier))
             raise StopOnError
 
     return validator

@@ -69,6 +69,30 @@ class SharingRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
     decided_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
     decided_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decision_reason: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    # The 2025 Regulation (migration 0003): Art. 20 fields, return (Art. 21), extension (Art. 21),
+    # escalation to the authority (Art. 28).
+    use_basis: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    use_scope: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    share_method: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    missing: Mapped[list[str] | None] = mapped_column(JSONB)
+    returned_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    returned_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    resubmitted_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    extension_state: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    extension_days: Mapped[int | None] = mapped_column(sa.Integer)
+    extension_reason: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    extension_requested_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    extension_requested_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    extension_decided_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    extension_decided_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    extension_note: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    escalation_reason: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    escalated_from: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    escalated_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    resolved_by: Mapped[str | None] = mapped_column(sa.UnicodeText)
+    resolved_at: Mapped[_dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    resolution_note: Mapped[str | None] = mapped_column(sa.UnicodeText)
 
 
 class SharingGrant(tk.BaseModel):  # type: ignore[misc, valid-type]

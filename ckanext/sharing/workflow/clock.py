@@ -7,7 +7,7 @@ in ``ckanext.sharing.extra_workdays`` (调休) is a working day. Dates are the p
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from typing import Iterable, Optional
 
 import ckan.plugins.toolkit as tk
 
@@ -67,4 +67,22 @@ def today() -> dt.date:
 def due_date(created: dt.datetime | dt.date) -> dt.date:
     """Reply deadline of a request created at ``created``, from the configured calendar."""
     start = local_date(created) if isinstance(created, dt.datetime) else created
-    return add_workdays(start, config.reply_working_days(), config.holidays(), config.extra_workdays())
+    return add_configured_workdays(start, config.reply_working_days())
+
+
+def workdays_left(due: dt.date, on: Optional[dt.date] = None) -> int:
+    """Working days from ``on`` (default today) to ``due``: the days after ``on`` up to and including ``due``;
+    negative when ``due`` has passed (the working days since). Shown as "days left" (SPEC §13)."""
+    on = on or today()
+    hol, extra = config.holidays(), config.extra_workdays()
+    first, last, sign = (on, due, 1) if due >= on else (due, on, -1)
+    count, day = 0, first
+    while day < last:
+        day += dt.timedelta(days=1)
+        count += is_workday(day, hol, extra)
+    return sign * count
+
+
+def add_configured_workdays(start: dt.date, days: int) -> dt.date:
+    """``start`` + ``days`` working days on the configured calendar (extensions, resubmissions: Art. 21)."""
+    return add_workdays(start, days, config.holidays(), config.extra_workdays())

@@ -9,9 +9,17 @@ import sqlalchemy as sa
 from ckan import model
 
 from ckanext.sharing.access import facts, roles
-from ckanext.sharing.model import SharingGrant, SharingRequest
+from ckanext.sharing.ledger import events
+from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
 from ckanext.sharing.workflow import clock
-from ckanext.sharing.workflow.states import GRANT_ACTIVE, REMINDER_DAYS, REQUEST_PENDING
+from ckanext.sharing.workflow.states import (
+    EXTENSION_ASKED,
+    GRANT_ACTIVE,
+    REMINDER_DAYS,
+    REQUEST_ESCALATED,
+    REQUEST_OPEN_STATES,
+    REQUEST_PENDING,
+)
 
 
 def package_org(package_id: str, fallback: Optional[str] = None) -> Optional[str]:
@@ -21,10 +29,11 @@ def package_org(package_id: str, fallback: Optional[str] = None) -> Optional[str
 
 
 def pending_exists(user_id: str, package_id: str) -> bool:
-    """Has this user a pending request for this dataset?"""
+    """Has this user an open request (pending, returned or escalated) for this dataset?"""
     return model.Session.query(
         model.Session.query(SharingRequest.id)
-        .filter_by(requester_id=user_id, package_id=package_id, state=REQUEST_PENDING)
+        .filter_by(requester_id=user_id, package_id=package_id)
+        .filter(SharingRequest.state.in_(REQUEST_OPEN_STATES))
         .exists()
     ).scalar()
 
@@ -68,7 +77,8 @@ def visible_requests(user: model.User, *, mine: bool = False, **filters: Optiona
                      if orgs else SharingRequest.requester_id == user.id)
     q = _filtered(q, SharingRequest, **filters)
     return q.order_by(
-        sa.case((SharingRequest.state == REQUEST_PENDING, 0), else_=1),
+        sa.case((SharingRequest.state == REQUEST_PENDING, 0), (SharingRequest.state.in_(REQUEST_OPEN_STATES), 1),
+                else_=2),
         SharingRequest.due_date.asc().nulls_last(),
         SharingRequest.created.desc(),
     )
@@ -89,4 +99,39 @@ def visible_grants(user: model.User, *, mine: bool = False, **filters: Optional[
     q = _filtered(q, SharingGrant, **filters)
     return q.order_by(
         sa.case((SharingGrant.state == GRANT_ACTIVE, 0), else_=1), SharingGrant.expires.asc()
+    )
+
+
+def authority_queue(kind: str) -> sa.orm.Query:
+    """What waits for the authority (SPEC §4b, §13): ``escalations`` (escalated requests, Art. 28) or
+    ``extensions`` (extension asks on pending requests, Art. 21); the oldest first."""
+    q = model.Session.query(SharingRequest)
+    if kind == "escalations":
+        return q.filter(SharingRequest.state == REQUEST_ESCALATED).order_by(SharingRequest.escalated_at.asc())
+    return (q.filter(SharingRequest.extension_state == EXTENSION_ASKED, SharingRequest.state == REQUEST_PENDING)
+            .order_by(SharingRequest.extension_requested_at.asc()))
+
+
+def brought_to_authority(req: SharingRequest) -> bool:
+    """Was this request put before the authority (an extension ask or an escalation)? Then the
+    authority may see it (SPEC §4b)."""
+    return req.escalated_at is not None or req.extension_requested_at is not None
+
+
+# Ledger events that make up a request's timeline on its page (data accesses are not listed there).
+TIMELINE_EVENTS = (
+    events.REQUEST_CREATE, events.REQUEST_RETURN, events.REQUEST_RESUBMIT, events.REQUEST_EXTEND,
+    events.EXTENSION_DECIDE, events.REQUEST_OVERDUE, events.REQUEST_ESCALATE, events.REQUEST_RESOLVE,
+    events.REQUEST_APPROVE, events.REQUEST_REJECT, events.REQUEST_WITHDRAW, events.REQUEST_CANCEL,
+    events.GRANT_REVOKE, events.GRANT_EXPIRE, events.OWNER_CHANGE,
+)
+
+
+def timeline(request_id: str) -> list[SharingAudit]:
+    """The request's transitions in order, read from the ledger (each transition writes one row)."""
+    return (
+        model.Session.query(SharingAudit)
+        .filter(SharingAudit.request_id == request_id, SharingAudit.action.in_(TIMELINE_EVENTS))
+        .order_by(SharingAudit.id.asc())
+        .all()
     )

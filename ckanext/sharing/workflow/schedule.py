@@ -22,7 +22,7 @@ from ckan import model
 
 from ckanext.sharing.ledger import chain, events
 from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
-from ckanext.sharing.workflow import clock, notify, outbox
+from ckanext.sharing.workflow import clock, corrections, delivery, notify, outbox, use_reports
 from ckanext.sharing.workflow.states import GRANT_ACTIVE, GRANT_EXPIRED, REQUEST_PENDING
 
 log = logging.getLogger(__name__)
@@ -76,11 +76,16 @@ def flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
 
 
 def expire_and_remind() -> dict[str, Any]:
-    """The scheduled job: mark ended grants expired (audited), send the 7-day reminders, and flag
-    requests past their reply deadline to the deciders (once each)."""
+    """The scheduled job: mark ended grants expired (audited), send the 7-day reminders, flag
+    requests past their reply deadline to the deciders (once each) and deliver the outbox's due rows."""
     expired = expire_grants()
     reminded = notify.expiry_reminders()
     overdue = flag_overdue()
+    outbox.deliver_due()  # retries of e-mails that failed (or waited for Redis), SPEC §8
     log.info("sharing: %d grants expired, %d reminders sent, %d requests overdue", len(expired), reminded,
              len(overdue))
-    return {"expired": expired, "reminders_sent": reminded, "overdue": overdue}
+    # Regulation Art. 22, 29, 26: late deliveries, use reports due, late correction answers (once each)
+    obligations = {"deliveries_overdue": delivery.flag_overdue(), "use_reports_due": use_reports.flag_due(),
+                   "corrections_overdue": corrections.flag_overdue()}
+    log.info("sharing: %s", {k: len(v) for k, v in obligations.items()})
+    return {"expired": expired, "reminders_sent": reminded, "overdue": overdue, **obligations}

@@ -9,7 +9,21 @@ REQUEST_APPROVED = "approved"
 REQUEST_REJECTED = "rejected"
 REQUEST_WITHDRAWN = "withdrawn"
 REQUEST_CANCELLED = "cancelled"
-REQUEST_STATES = (REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_WITHDRAWN, REQUEST_CANCELLED)
+# The 2025 Regulation (SPEC §4b): returned for completion (Art. 21), escalated to the authority (Art. 28).
+REQUEST_RETURNED = "returned"
+REQUEST_ESCALATED = "escalated"
+REQUEST_STATES = (REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_WITHDRAWN, REQUEST_CANCELLED,
+                  REQUEST_RETURNED, REQUEST_ESCALATED)
+# Requests still in someone's hands: one per requester and dataset (a new one waits for these).
+REQUEST_OPEN_STATES = (REQUEST_PENDING, REQUEST_RETURNED, REQUEST_ESCALATED)
+
+# An extension of the reply deadline (Art. 21): asked by a decider, decided by the authority.
+EXTENSION_ASKED = "asked"
+EXTENSION_APPROVED = "approved"
+EXTENSION_REFUSED = "refused"
+
+# How the data is shared (SPEC §6 共享方式, Art. 20/22): the values a request may name.
+SHARE_METHODS = ("接口", "文件下载", "库表交换")
 
 GRANT_ACTIVE = "active"
 GRANT_EXPIRED = "expired"

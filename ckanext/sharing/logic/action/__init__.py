@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ckanext.sharing.logic.action import activity, core, datastore, ledger, members, stats, workflow
+from ckanext.sharing.api import docs
+from ckanext.sharing.logic.action import activity, core, datastore, ledger, members, obligations, stats, workflow
 from ckanext.sharing.logic.registry import collect
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
     """The actions the ``sharing`` plugin registers."""
-    return collect((core, members, activity, datastore, workflow, ledger, stats))
+    return docs.complete(collect((core, members, activity, datastore, workflow, ledger, obligations, stats)))

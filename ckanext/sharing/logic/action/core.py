@@ -14,6 +14,7 @@ from ckan.lib.dictization import model_dictize
 from ckan.types import Context, DataDict
 
 from ckanext.sharing.access import facts, masking, policy, tiers
+from ckanext.sharing.api import output_only
 from ckanext.sharing.logic import schema
 from ckanext.sharing.model import SharingGrant
 from ckanext.sharing.workflow import transitions
@@ -52,6 +53,7 @@ def available() -> bool:
 def package_create(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     """CKAN's ``package_create`` with ``sharing_tier`` (and ``private`` derived from it)."""
     refuse_unstorable(data_dict)
+    output_only.strip(data_dict, None)
     reason = change_reason(data_dict)
     new, _ = tiers.prepare(data_dict, None)
     context[TIER_CHANGE_KEY] = {"old": None, "new": new, "reason": reason}  # type: ignore[literal-required]
@@ -66,6 +68,7 @@ def package_update(next_action: Action, context: Context, data_dict: DataDict) -
     reason = change_reason(data_dict)
     ref = data_dict.get("id") or data_dict.get("name")
     existing = model.Package.get(ref) if isinstance(ref, str) and not schema.text_problem(ref) else None
+    output_only.strip(data_dict, existing)
     if existing is None:
         return next_action(context, data_dict)  # CKAN raises NotFound / validation as usual
     context[OWNER_KEY] = existing.owner_org  # type: ignore[literal-required]

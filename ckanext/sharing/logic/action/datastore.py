@@ -9,6 +9,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.sharing.api import audit
 from ckanext.sharing.ledger import data_access
 
 Action = Callable[[Context, DataDict], Any]
@@ -35,17 +36,12 @@ def sql_available() -> bool:
 @tk.side_effect_free
 @tk.chained_action
 def datastore_search(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    reads = audit.search_reads_data(data_dict)  # before core's validation pops the parameters
     result = next_action(context, data_dict)
-    data_access.record_resources(context, [data_dict.get("resource_id") or ""], "datastore_search")
+    # one client read of rows is one row: not the dump's pages, not a limit=0 schema look-up (issue 12)
+    if reads:
+        data_access.record_resources(context, [data_dict.get("resource_id") or ""], "datastore_search")
     return result
-
-
-def _direct_api_call(action_name: str) -> bool:
-    """Is this action the API call the client made (not one a page makes while rendering)?"""
-    from flask import has_request_context, request
-
-    return has_request_context() and request.endpoint == "api.action" and \
-        (request.view_args or {}).get("logic_function") == action_name
 
 
 @tk.side_effect_free
@@ -54,7 +50,7 @@ def datastore_info(next_action: Action, context: Context, data_dict: DataDict) -
     result = next_action(context, data_dict)
     # the table's fields and size: audited when a client asks for them; a resource view page asks while
     # rendering, and that page is itself the audited access (one use, one row)
-    if _direct_api_call("datastore_info"):
+    if audit.direct_api_call("datastore_info"):
         data_access.record_resources(context, [data_dict.get("id") or data_dict.get("resource_id") or ""], "datastore_info")
     return result
 

@@ -17,7 +17,7 @@ from ckanext.sharing.access import facts, masking
 from ckanext.sharing.logic import schema
 from ckanext.sharing.logic.auth.workflow import GRANT_KEY, REQUEST_KEY
 from ckanext.sharing.model import SharingGrant, SharingRequest
-from ckanext.sharing.workflow import dictize, queries, transitions
+from ckanext.sharing.workflow import dictize, queries, suspension, transitions
 
 
 
@@ -69,6 +69,18 @@ def _load_grant(context: Context, grant_id: str) -> SharingGrant:
     return grant
 
 
+def _transition(
+    context: Context, data: DataDict, auth_name: str, run: Callable[[model.User, DataDict], Any],
+    on_grant: bool = False,
+) -> dict[str, Any]:
+    """Load the row by its own id, authorise on it, run the transition, and return the changed row's dict
+    (a request, or a grant with ``on_grant``): the shape of every state-changing action here."""
+    (_load_grant if on_grant else _load_request)(context, data["id"])
+    tk.check_access(auth_name, context, data)
+    row = run(_user(context), data)
+    return (dictize.grant_dicts if on_grant else dictize.request_dicts)([row])[0]
+
+
 @validate(schema.sharing_request_create_schema)
 def sharing_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Ask the owning department for the data of a conditional dataset.
@@ -86,6 +98,13 @@ def sharing_request_create(context: Context, data_dict: DataDict) -> dict[str, A
     :type purpose: string
     :param use_scenario: the application scenario (应用场景)
     :type use_scenario: string
+    :param use_basis: the legal or policy basis for using the data (使用依据, Art. 20)
+    :type use_basis: string
+    :param use_scope: who and what the data will be used for (使用范围, Art. 20)
+    :type use_scope: string
+    :param share_method: how the data is to be shared (共享方式): ``接口``, ``文件下载`` or ``库表交换``
+        (``api``, ``file``, ``database`` accepted); one the dataset's catalogue entry offers
+    :type share_method: string
     :param requested_days: length of the access asked for, 1 … ``ckanext.sharing.max_grant_days``
         (default ``ckanext.sharing.default_grant_days``)
     :type requested_days: int
@@ -97,6 +116,7 @@ def sharing_request_create(context: Context, data_dict: DataDict) -> dict[str, A
     """
     tk.check_access("sharing_request_create", context, data_dict)
     data = data_dict
+    suspension.refuse_request(_user(context), data)  # Art. 27: a suspended side cannot ask
     req = transitions.create_request(_user(context), data)
     return dictize.request_dicts([req])[0]
 
@@ -104,7 +124,9 @@ def sharing_request_create(context: Context, data_dict: DataDict) -> dict[str, A
 @tk.side_effect_free
 @validate(schema.sharing_id_schema)
 def sharing_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """One access request: visible to its requester and to the deciders of the owning organization.
+    """One access request: visible to its requester, the deciders of the owning organization and, once
+    it was put before it (an extension ask, an escalation), the authority. ``timeline`` lists its
+    transitions in order, from the ledger.
 
     :param id: the request id
     :type id: string
@@ -113,7 +135,9 @@ def sharing_request_show(context: Context, data_dict: DataDict) -> dict[str, Any
     data = data_dict
     req = _load_request(context, data["id"])
     tk.check_access("sharing_request_show", context, data)
-    return dictize.request_dicts([req])[0]
+    out = dictize.request_dicts([req])[0]
+    out["timeline"] = dictize.timeline_dicts(queries.timeline(req.id))
+    return out
 
 
 @tk.side_effect_free
@@ -127,7 +151,8 @@ def sharing_request_list(context: Context, data_dict: DataDict) -> dict[str, Any
     :type package_id: string
     :param organization_id: only requests to this owning organization (optional; deciders of it only)
     :type organization_id: string
-    :param state: ``pending``, ``approved``, ``rejected``, ``withdrawn`` or ``cancelled`` (optional)
+    :param state: ``pending``, ``approved``, ``rejected``, ``withdrawn``, ``cancelled``, ``returned`` or
+        ``escalated`` (optional)
     :type state: string
     :param mine: only the caller's own requests (optional, default false)
     :type mine: bool
@@ -160,12 +185,11 @@ def sharing_request_approve(context: Context, data_dict: DataDict) -> dict[str, 
     :returns: the grant
     :rtype: dictionary
     """
-    data = data_dict
-    _load_request(context, data["id"])
-    tk.check_access("sharing_request_approve", context, data)
+    _load_request(context, data_dict["id"])
+    tk.check_access("sharing_request_approve", context, data_dict)
     grant = transitions.approve(
-        _user(context), data["id"], data.get("expires"), data.get("resource_ids"), data.get("reason"),
-        bare_date=bool(data.get(schema.BARE_DATE_KEY)),
+        _user(context), data_dict["id"], data_dict.get("expires"), data_dict.get("resource_ids"),
+        data_dict.get("reason"), bare_date=bool(data_dict.get(schema.BARE_DATE_KEY)),
     )
     return dictize.grant_dicts([grant])[0]
 
@@ -180,11 +204,8 @@ def sharing_request_reject(context: Context, data_dict: DataDict) -> dict[str, A
     :type reason: string
     :rtype: dictionary
     """
-    data = data_dict
-    _load_request(context, data["id"])
-    tk.check_access("sharing_request_reject", context, data)
-    req = transitions.reject(_user(context), data["id"], data["reason"])
-    return dictize.request_dicts([req])[0]
+    return _transition(context, data_dict, "sharing_request_reject",
+                       lambda user, data: transitions.reject(user, data["id"], data["reason"]))
 
 
 @validate(schema.sharing_withdraw_schema)
@@ -197,11 +218,8 @@ def sharing_request_withdraw(context: Context, data_dict: DataDict) -> dict[str,
     :type reason: string
     :rtype: dictionary
     """
-    data = data_dict
-    _load_request(context, data["id"])
-    tk.check_access("sharing_request_withdraw", context, data)
-    req = transitions.withdraw(_user(context), data["id"], data.get("reason"))
-    return dictize.request_dicts([req])[0]
+    return _transition(context, data_dict, "sharing_request_withdraw",
+                       lambda user, data: transitions.withdraw(user, data["id"], data.get("reason")))
 
 
 @tk.side_effect_free
@@ -254,11 +272,8 @@ def sharing_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any
     :type reason: string
     :rtype: dictionary
     """
-    data = data_dict
-    _load_grant(context, data["id"])
-    tk.check_access("sharing_grant_revoke", context, data)
-    grant = transitions.revoke(_user(context), data["id"], data["reason"])
-    return dictize.grant_dicts([grant])[0]
+    return _transition(context, data_dict, "sharing_grant_revoke",
+                       lambda user, data: transitions.revoke(user, data["id"], data["reason"]), on_grant=True)
 
 
 @tk.side_effect_free
@@ -296,6 +311,135 @@ def sharing_access_check(context: Context, data_dict: DataDict) -> dict[str, Any
         "reason": decision.reason,
         "request_url": masking.request_url(pkg.id),
     }
+
+
+# --- the request's lifecycle under the 2025 Regulation (SPEC §4b) -------------------------------
+
+
+@validate(schema.sharing_request_return_schema)
+def sharing_request_return(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Return a pending request for completion, listing everything missing in one notice (2025
+    Regulation Art. 21, 一次性告知; deciders of the owning organization). ``pending → returned``: the
+    reply clock stops until the requester resubmits. Once per request.
+
+    :param id: the request id
+    :type id: string
+    :param missing: what the requester must add or fix: a non-empty list of texts
+    :type missing: list of strings
+    :rtype: dictionary
+    """
+    return _transition(context, data_dict, "sharing_request_return",
+                       lambda user, data: transitions.return_request(user, data["id"], data["missing"]))
+
+
+@validate(schema.sharing_request_resubmit_schema)
+def sharing_request_resubmit(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Resubmit a returned request with what was missing (Art. 21; the requester only).
+    ``returned → pending``; ``due_date`` is counted again from now.
+
+    :param id: the request id
+    :type id: string
+    :param purpose, use_scenario, use_basis, use_scope, share_method, requested_days, resource_ids: any
+        field of ``sharing_request_create`` to change (optional)
+    :rtype: dictionary
+    """
+    return _transition(context, data_dict, "sharing_request_resubmit",
+                       lambda user, data: transitions.resubmit(user, data["id"], data))
+
+
+@validate(schema.sharing_request_extend_schema)
+def sharing_request_extend(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ask the authority for more time to answer a pending request (Art. 21; deciders of the owning
+    organization). Once per request; the due date moves only when the authority approves.
+
+    :param id: the request id
+    :type id: string
+    :param working_days: 1 … ``ckanext.sharing.max_extension_working_days`` (default 10)
+    :type working_days: int
+    :param reason: why more time is needed
+    :type reason: string
+    :rtype: dictionary
+    """
+    return _transition(context, data_dict, "sharing_request_extend", lambda user, data: transitions.extend(
+        user, data["id"], data["working_days"], data["reason"]))
+
+
+@validate(schema.sharing_extension_decide_schema)
+def sharing_extension_decide(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The authority approves or refuses the extension asked for a request (Art. 21; sysadmins and
+    admins of ``ckanext.sharing.authority_org``). Approved: ``due_date`` moves by that many working
+    days; the requester is told.
+
+    :param id: the request id
+    :type id: string
+    :param approve: true to approve, false to refuse
+    :type approve: bool
+    :param note: a note for the requester and the provider (optional)
+    :type note: string
+    :rtype: dictionary
+    """
+    return _transition(context, data_dict, "sharing_extension_decide", lambda user, data: transitions.decide_extension(
+        user, data["id"], data["approve"], data.get("note")))
+
+
+@validate(schema.sharing_reason_schema)
+def sharing_request_escalate(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Bring a rejected request, or a pending one past its due date, to the authority for coordination
+    (Art. 28; the requester only): ``→ escalated``. Once per request.
+
+    :param id: the request id
+    :type id: string
+    :param reason: why the requester disagrees
+    :type reason: string
+    :rtype: dictionary
+    """
+    return _transition(context, data_dict, "sharing_request_escalate",
+                       lambda user, data: transitions.escalate(user, data["id"], data["reason"]))
+
+
+@validate(schema.sharing_request_resolve_schema)
+def sharing_request_resolve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The authority decides an escalated request (Art. 28): ``approve`` makes the grant as
+    ``sharing_request_approve`` does; ``reject`` is final.
+
+    :param id: the request id
+    :type id: string
+    :param decision: ``approve`` or ``reject``
+    :type decision: string
+    :param note: the authority's note (optional)
+    :type note: string
+    :param expires: with ``approve``: end of access (optional, as in ``sharing_request_approve``)
+    :type expires: string
+    :param resource_ids: with ``approve``: narrow the grant (optional)
+    :type resource_ids: list of strings
+    :returns: the request (with ``grant_id`` when approved)
+    :rtype: dictionary
+    """
+    def run(user: model.User, data: DataDict) -> SharingRequest:
+        req, _ = transitions.resolve(user, data["id"], data["decision"], data.get("note"), data.get("expires"),
+                                     data.get("resource_ids"), bare_date=bool(data.get(schema.BARE_DATE_KEY)))
+        return req
+
+    return _transition(context, data_dict, "sharing_request_resolve", run)
+
+
+@tk.side_effect_free
+@validate(schema.sharing_authority_queue_schema)
+def sharing_authority_queue(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """What waits for the sharing authority (SPEC §4b; the authority only): ``escalations`` (Art. 28)
+    or ``extensions`` asked (Art. 21), the oldest first.
+
+    :param kind: ``escalations`` or ``extensions``
+    :type kind: string
+    :param limit: page size, 1 … 1000 (default 50)
+    :type limit: int
+    :param offset: rows to skip (default 0)
+    :type offset: int
+    :returns: ``{"count": total, "results": [request, …]}``
+    :rtype: dictionary
+    """
+    tk.check_access("sharing_authority_queue", context, data_dict)
+    return page(queries.authority_queue(data_dict["kind"]), data_dict, dictize.request_dicts)
 
 
 # What this module registers: every sharing_* function defined above.

@@ -8,6 +8,7 @@ from ckan import model
 from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.sharing.access import facts
+from ckanext.sharing.api import errors
 
 AuthFunction = Callable[[Context, DataDict], AuthResult]
 
@@ -25,6 +26,7 @@ def data_allowed(context: Context, resource_id: str | None) -> tuple[bool, str]:
     if res is None or res.package is None:
         return True, ""  # not a CKAN resource: the core check decides (and 404s)
     decision = facts.decide_for_package(context, res.package, res.id)
+    errors.note_refusal(res.package, decision)  # the API's 403 names the reason and the request page
     return decision.full, decision.reason
 
 

@@ -58,9 +58,12 @@ def sharing_request_create(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def sharing_request_show(context: Context, data_dict: DataDict) -> AuthResult:
-    """The requester and the deciders of the owning organization."""
+    """The requester, the deciders of the owning organization, and the authority once the request was put
+    before it (an extension ask or an escalation, SPEC §4b)."""
     user, req, decider = _request_and_decider(context, data_dict)
     if req is not None and user is not None and (req.requester_id == user.id or decider):
+        return _yes()
+    if req is not None and queries.brought_to_authority(req) and roles.is_authority(user):
         return _yes()
     return _no(tk._("Not authorized to see this access request"))
 
@@ -93,10 +96,22 @@ def sharing_request_reject(context: Context, data_dict: DataDict) -> AuthResult:
 
 def sharing_request_withdraw(context: Context, data_dict: DataDict) -> AuthResult:
     """The requester only."""
+    return _requester_only(context, data_dict, tk._("Only the requester may withdraw this request"))
+
+
+def _requester_only(context: Context, data_dict: DataDict, refusal: str) -> AuthResult:
+    """Yes for the request's own requester (the request loaded by its id), else ``refusal``."""
     user, req, _ = _request_and_decider(context, data_dict)
     if req is not None and user is not None and req.requester_id == user.id:
         return _yes()
-    return _no(tk._("Only the requester may withdraw this request"))
+    return _no(refusal)
+
+
+def _authority_only(context: Context, data_dict: DataDict) -> AuthResult:
+    """Yes for the sharing authority (SPEC §4b: sysadmins and ``ckanext.sharing.authority_org``'s admins)."""
+    if roles.is_authority(facts.user_from_context(context)):
+        return _yes()
+    return _no(tk._("Only the sharing authority may do this"))
 
 
 def _grant_and_roles(context: Context, data_dict: DataDict) -> tuple[Any, bool, bool]:
@@ -140,6 +155,44 @@ def sharing_access_check(context: Context, data_dict: DataDict) -> AuthResult:
     except tk.NotAuthorized:
         return _no(tk._("Not authorized to see this dataset"))
     return _yes()
+
+
+# --- the request's lifecycle under the 2025 Regulation (SPEC §4b) -------------------------------
+
+
+def sharing_request_return(context: Context, data_dict: DataDict) -> AuthResult:
+    """Deciders of the owning organization only (Art. 21)."""
+    return sharing_request_approve(context, data_dict)
+
+
+def sharing_request_extend(context: Context, data_dict: DataDict) -> AuthResult:
+    """Deciders of the owning organization only (Art. 21: the provider asks)."""
+    return sharing_request_approve(context, data_dict)
+
+
+def sharing_request_resubmit(context: Context, data_dict: DataDict) -> AuthResult:
+    """The requester only (Art. 21)."""
+    return _requester_only(context, data_dict, tk._("Only the requester may resubmit this request"))
+
+
+def sharing_request_escalate(context: Context, data_dict: DataDict) -> AuthResult:
+    """The requester only (Art. 28)."""
+    return _requester_only(context, data_dict, tk._("Only the requester may bring this request to the authority"))
+
+
+def sharing_extension_decide(context: Context, data_dict: DataDict) -> AuthResult:
+    """The sharing authority only (Art. 21)."""
+    return _authority_only(context, data_dict)
+
+
+def sharing_request_resolve(context: Context, data_dict: DataDict) -> AuthResult:
+    """The sharing authority only (Art. 28)."""
+    return _authority_only(context, data_dict)
+
+
+def sharing_authority_queue(context: Context, data_dict: DataDict) -> AuthResult:
+    """The sharing authority only."""
+    return _authority_only(context, data_dict)
 
 
 # What this module registers: every sharing_* function defined above.

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 _ACCESS = "action = 'data_access'"  # the ledger rows the statistics count
 
-revision, down_revision = "0006sharing", "0002sharing"
+revision, down_revision = "0006sharing", "0004sharing"
 branch_labels = depends_on = None
 
 

@@ -1,0 +1,47 @@
+"""``ckan sharing catalogue import|export`` (SPEC §12): the commands over the same importer and exporter."""
+from __future__ import annotations
+
+import pytest
+
+from ckanext.sharing.cli import sharing
+from ckan.tests import factories
+
+from tests.catalogue.transfer import files
+from tests.catalogue.transfer.test_import import PLUGINS, USCC, row
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_import_dry_run_import_and_export(cli, tmp_path):
+    """The command prints one line per row; --dry-run writes nothing; export writes the guide's Chinese headers."""
+    factories.Organization(name="shi-fan-ju", title="示范局", uscc=USCC)
+    source = tmp_path / "目录.csv"
+    source.write_bytes(files.to_csv([row(1), row(2, 发布日期="明天")]))
+    dry = cli.invoke(sharing, ["catalogue", "import", str(source), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run" in dry.output and "created 1" in dry.output and "refused 1" in dry.output
+    report = tmp_path / "report.csv"
+    done = cli.invoke(sharing, ["catalogue", "import", str(source), "--organization", "shi-fan-ju",
+                             "--report", str(report)])
+    assert done.exit_code == 0, done.output
+    assert "created 1" in done.output and "Publish date" in done.output
+    assert "refused" in report.read_text(encoding="utf-8-sig")
+    out = tmp_path / "catalogue.xlsx"
+    exported = cli.invoke(sharing, ["catalogue", "export", "--format", "xlsx", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    csv_out = tmp_path / "open.csv"
+    cli.invoke(sharing, ["catalogue", "export", "--format", "csv", "--list", "open", "-o", str(csv_out)])
+    assert csv_out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("信息资源分类,信息资源名称,信息资源代码")
+    again = cli.invoke(sharing, ["catalogue", "import", str(out)])
+    assert "unchanged 1" in again.output, again.output
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_refused_file_exits_1(cli, tmp_path):
+    """A file that is not a spreadsheet is refused with a message and exit status 1, never a traceback."""
+    source = tmp_path / "photo.xlsx"
+    source.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    result = cli.invoke(sharing, ["catalogue", "import", str(source)])
+    assert result.exit_code == 1
+    assert "not a spreadsheet" in result.output and "Traceback" not in result.output
