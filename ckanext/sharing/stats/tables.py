@@ -94,7 +94,7 @@ def theme_figure(themes: list[dict[str, Any]]) -> Figure:
     """Publicly listed datasets per theme (bar)."""
     rows = [{"theme": t["theme"] or tk._("(no theme)"), "datasets": t["datasets"]} for t in themes]
     return Figure("themes", tk._("Datasets per theme"), "bar",
-                  [("theme", tk._("Theme")), ("datasets", tk._("Datasets"))], rows, ["datasets"], cached=False,
+                  [("theme", tk._("Theme")), ("datasets", tk._("Datasets"))], rows, ["datasets"], cached=True,
                   note=tk._("Open and on-request datasets."))
 
 

@@ -7,6 +7,7 @@ the API) and turns the answer into :class:`~ckanext.sharing.stats.tables.Figure`
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response
 
@@ -34,12 +35,15 @@ def _action(name: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _public_url() -> Callable[[dict[str, Any]], str]:
-    """A department row's link: that department's public statistics."""
-    return lambda d: tk.url_for("sharing_stats.public", organization=d.get("name"))
+    """A department row's link: that department's public statistics (one ``url_for`` per page, not per row)."""
+    base = tk.url_for("sharing_stats.public")
+    return lambda d: f"{base}?{urlencode({'organization': d.get('name') or ''})}"
 
 
-def _dataset_url(row: dict[str, Any]) -> str:
-    return tk.url_for("dataset.read", id=row.get("name") or row.get("package_id"))
+def _dataset_url() -> Callable[[dict[str, Any]], str]:
+    """A dataset row's link: its page."""
+    base = tk.url_for("dataset.read", id="__id__")
+    return lambda r: base.replace("__id__", quote(str(r.get("name") or r.get("package_id")), safe=""))
 
 
 def _tier_link(org_name: Optional[str]) -> Callable[[str], Optional[str]]:
@@ -52,20 +56,23 @@ def _tier_link(org_name: Optional[str]) -> Callable[[str], Optional[str]]:
 
 
 def _common_figures(data: dict[str, Any], org_name: Optional[str], tier_links: bool) -> list[tables.Figure]:
+    """The figures the public page and a department's overview share (the departments' tables only for
+    the whole portal)."""
+    dept_url, dataset_url = _public_url(), _dataset_url()
     figs = [tables.tier_figure(data["datasets"]["by_tier"], _tier_link(org_name) if tier_links else None)]
     if not org_name:
-        figs.append(tables.department_datasets_figure(data["departments"], _public_url()))
+        figs.append(tables.department_datasets_figure(data["departments"], dept_url))
     figs.append(tables.theme_figure(data["themes"]))
     if not org_name:
-        figs.append(tables.requests_figure(data["departments"], _public_url(), data["limits"]["reply_working_days"]))
+        figs.append(tables.requests_figure(data["departments"], dept_url, data["limits"]["reply_working_days"]))
     figs += [
         tables.request_months_figure(data["months"]),
         tables.access_months_figure(data["months"], data["tracking"]),
-        tables.top_figure("used", data["top_used"], _dataset_url),
-        tables.top_figure("requested", data["top_requested"], _dataset_url),
+        tables.top_figure("used", data["top_used"], dataset_url),
+        tables.top_figure("requested", data["top_requested"], dataset_url),
     ]
     if not org_name:
-        figs.append(tables.utilisation_figure(data["departments"], _public_url(), data["limits"]["use_window_days"]))
+        figs.append(tables.utilisation_figure(data["departments"], dept_url, data["limits"]["use_window_days"]))
     return figs
 
 
