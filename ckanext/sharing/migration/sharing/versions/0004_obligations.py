@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004sharing"
-down_revision = "0005sharing"
+down_revision = "0005sharing"  # the outbox (0005) was merged before this one, so it comes first
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0005sharing"
-down_revision = "0003sharing"
+down_revision = "0003sharing"  # revisions are chained in the order they were merged: 0003, 0005, 0004, 0006
 branch_labels = None
 depends_on = None
 
