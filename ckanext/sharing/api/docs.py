@@ -38,6 +38,8 @@ _ERRORS = """
     SPEC: {section}. All ``sharing_*`` actions: ``/api/3/sharing/openapi.json``.
 """
 _PARAM = re.compile(r"^\s*:param\s+(?:(?P<type1>[\w\[\], ]+)\s+)?(?P<name>\w+):\s*(?P<text>.*)$")
+# ``:param a, b, c: text`` documents several parameters with one text
+_PARAMS = re.compile(r"^\s*:param\s+(?P<names>\w+(?:\s*,\s*\w+)+):\s*(?P<text>.*)$")
 _TYPE = re.compile(r"^\s*:type\s+(?P<name>\w+):\s*(?P<text>.*)$")
 _RETURNS = re.compile(r"^\s*:returns?:\s*(?P<text>.*)$")
 _RTYPE = re.compile(r"^\s*:rtype:\s*(?P<text>.*)$")
@@ -125,7 +127,10 @@ def parse(name: str, fn: Callable[..., Any]) -> ActionDoc:
             current.append(line)
     for _, _, chunk in fields:
         text = " ".join(s.strip() for s in chunk)
-        if m := _PARAM.match(text):
+        if m := _PARAMS.match(text):
+            for one in m["names"].split(","):
+                params.setdefault(one.strip(), Param(one.strip())).text = _clean(m["text"])
+        elif m := _PARAM.match(text):
             p = params.setdefault(m["name"], Param(m["name"]))
             p.text = _clean(m["text"])
             p.type = p.type or _clean(m["type1"] or "")
