@@ -384,6 +384,7 @@ EXTRAS = {  # module → the column titles of its rows (metric, A, B, note)
     "grants": ("1 grant", "10,000 grants"),
     "search_quality": ("stock schema", "CJK schema"),
     "catalogue_import": ("ckanapi load", "sharing import"),
+    "stats": ("warm (day's cache) ms", "cold (first view) ms"),
 }
 
 
