@@ -385,6 +385,7 @@ EXTRAS = {  # module → the column titles of its rows (metric, A, B, note)
     "search_quality": ("stock schema", "CJK schema"),
     "catalogue_import": ("ckanapi load", "sharing import"),
     "ledger_scale": ("value", "-"),
+    "stats": ("warm (day's cache) ms", "cold (first view) ms"),
 }
 
 

@@ -113,8 +113,8 @@ def test_department_overview_queue_grants_and_per_grant_accesses(app):
 
     out = call_action("sharing_stats_department_show", ctx(w, "admin_b"), organization_id=org_b["name"])
 
-    assert out["queue"] == {"pending": 1, "overdue": 1, "due_soon": 0}
-    assert out["grants"] == {"active": 1, "expiring": 1}
+    assert out["queue"] == {"pending": 1, "overdue": 1, "due_soon": 0, "returned": 0, "escalated": 0}
+    assert out["grants"] == {"active": 1, "expiring": 1, "undelivered": 0, "delivery_overdue": 0}
     accesses = [r for r in _ledger_accesses(w, org_b["id"]) if r["grant_id"] == grant_id]
     assert [(g["grant_id"], g["accesses"]) for g in out["grant_accesses"]] == [(grant_id, len(accesses))]
     assert len(accesses) == 3
@@ -124,7 +124,18 @@ def test_department_overview_queue_grants_and_per_grant_accesses(app):
                           {"r": reqs["late"]["id"]})
     model.Session.commit()
     again = call_action("sharing_stats_department_show", ctx(w, "admin_b"), organization_id=org_b["id"])
-    assert again["queue"] == {"pending": 1, "overdue": 0, "due_soon": 1}
+    assert again["queue"] == {"pending": 1, "overdue": 0, "due_soon": 1, "returned": 0, "escalated": 0}
+    # the returned and escalated states (Art. 21, 28) and an undelivered grant (Art. 22) are counted
+    model.Session.execute(sa.text("UPDATE sharing_request SET state = 'returned' WHERE id = :r"),
+                          {"r": reqs["late"]["id"]})
+    model.Session.execute(sa.text("UPDATE sharing_request SET state = 'escalated' WHERE id = :r"),
+                          {"r": reqs["rejected"]["id"]})
+    model.Session.execute(sa.text("UPDATE sharing_delivery SET delivered_at = NULL, due = current_date - 1 "
+                                  "WHERE grant_id = :g"), {"g": grant_id})
+    model.Session.commit()
+    third = call_action("sharing_stats_department_show", ctx(w, "admin_b"), organization_id=org_b["id"])
+    assert (third["queue"]["returned"], third["queue"]["escalated"], third["queue"]["pending"]) == (1, 1, 0)
+    assert (third["grants"]["undelivered"], third["grants"]["delivery_overdue"]) == (1, 1)
 
 
 def test_who_may_see_which_overview(app):

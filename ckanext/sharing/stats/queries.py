@@ -28,7 +28,8 @@ from ckanext.sharing.access import policy
 from ckanext.sharing.ledger import events
 from ckanext.sharing.workflow import clock
 from ckanext.sharing.workflow.states import (
-    GRANT_ACTIVE, REMINDER_DAYS, REQUEST_APPROVED, REQUEST_PENDING, REQUEST_REJECTED,
+    GRANT_ACTIVE, REMINDER_DAYS, REQUEST_APPROVED, REQUEST_ESCALATED, REQUEST_PENDING, REQUEST_REJECTED,
+    REQUEST_RETURNED,
 )
 
 # 利用率 counts a dataset as used when it was accessed or requested within this many days (SPEC §13).
@@ -50,7 +51,7 @@ KINDS = ("download", "api", "view")
 # Columns of the departments table that may be sorted on (authority's overview), in SQL.
 SORTABLE = (
     "title", "datasets", "open", "conditional", "not_shared", "received", "answered", "approval_rate",
-    "median_reply_days", "on_time_share", "overdue", "overdue_share", "pending", "utilisation",
+    "median_reply_days", "on_time_share", "overdue", "overdue_share", "pending", "escalated", "utilisation",
 )
 
 
@@ -187,6 +188,7 @@ def _department_sql(org_id: Optional[str], by_department: bool) -> str:
         count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}') AS pending,
         count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}' AND r.due_date < CAST(:today AS date)) AS overdue,
         count(*) FILTER (WHERE {on_time}) AS on_time,
+        count(*) FILTER (WHERE r.state = '{REQUEST_ESCALATED}' OR r.escalated_at IS NOT NULL) AS escalated,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY cd.n - cc.n) FILTER (WHERE {answered}) AS median_reply_days
       FROM sharing_request r
       LEFT JOIN cal cc ON cc.day = (r.created AT TIME ZONE :tz)::date
@@ -218,7 +220,7 @@ def _department_sql(org_id: Optional[str], by_department: bool) -> str:
         coalesce(rq.received, 0) AS received, coalesce(rq.answered, 0) AS answered,
         coalesce(rq.approved, 0) AS approved, coalesce(rq.rejected, 0) AS rejected,
         coalesce(rq.pending, 0) AS pending, coalesce(rq.overdue, 0) AS overdue,
-        coalesce(rq.on_time, 0) AS on_time,
+        coalesce(rq.on_time, 0) AS on_time, coalesce(rq.escalated, 0) AS escalated,
         round(rq.approved::numeric / nullif(rq.approved + rq.rejected, 0), 4) AS approval_rate,
         rq.median_reply_days,
         round(rq.on_time::numeric / nullif(rq.answered, 0), 4) AS on_time_share,
@@ -262,7 +264,7 @@ def totals(org_id: Optional[str] = None, today: Optional[dt.date] = None) -> dic
 
 
 _COUNTS = ("datasets", *policy.TIERS, "shared", "used", "received", "answered", "approved", "rejected",
-           "pending", "overdue", "on_time")
+           "pending", "overdue", "on_time", "escalated")
 
 
 def _department_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -375,27 +377,36 @@ def top_requested(org_id: Optional[str] = None, limit: int = TOP) -> list[dict[s
 
 
 def queue(org_id: str, today: Optional[dt.date] = None) -> dict[str, int]:
-    """A department's queue now: pending requests, overdue ones, those due within 2 working days."""
+    """A department's queue now: pending requests, overdue ones, those due within 2 working days, requests
+    returned to the requester for completion (Art. 21) and escalated to the authority (Art. 28)."""
     today = today or clock.today()
     soon = clock.add_workdays(today, DUE_SOON_WORKING_DAYS, config.holidays(), config.extra_workdays())
     row = _rows(f"""
       SELECT count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}') AS pending,
              count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}' AND r.due_date < :today) AS overdue,
              count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}' AND r.due_date >= :today
-                              AND r.due_date <= :soon) AS due_soon
+                              AND r.due_date <= :soon) AS due_soon,
+             count(*) FILTER (WHERE r.state = '{REQUEST_RETURNED}') AS returned,
+             count(*) FILTER (WHERE r.state = '{REQUEST_ESCALATED}') AS escalated
         FROM sharing_request r WHERE r.owner_org = :org
     """, org=org_id, today=today, soon=soon)[0]
     return {k: int(v or 0) for k, v in row.items()}
 
 
 def grant_figures(org_id: str, now: Optional[dt.datetime] = None) -> dict[str, int]:
-    """A department's grants now: active (unexpired) ones and those ending within 7 days."""
+    """A department's grants now: active (unexpired) ones, those ending within 7 days, and those not yet
+    delivered (Art. 22; ``sharing_delivery``), of which past their delivery date."""
     now = now or clock.now()
     row = _rows(f"""
       SELECT count(*) FILTER (WHERE g.expires > :now) AS active,
-             count(*) FILTER (WHERE g.expires > :now AND g.expires <= :soon) AS expiring
-        FROM sharing_grant g WHERE g.owner_org = :org AND g.state = '{GRANT_ACTIVE}'
-    """, org=org_id, now=now, soon=now + dt.timedelta(days=REMINDER_DAYS))[0]
+             count(*) FILTER (WHERE g.expires > :now AND g.expires <= :soon) AS expiring,
+             count(*) FILTER (WHERE g.expires > :now AND d.grant_id IS NOT NULL AND d.delivered_at IS NULL)
+               AS undelivered,
+             count(*) FILTER (WHERE g.expires > :now AND d.grant_id IS NOT NULL AND d.delivered_at IS NULL
+                              AND d.due < :today) AS delivery_overdue
+        FROM sharing_grant g LEFT JOIN sharing_delivery d ON d.grant_id = g.id
+       WHERE g.owner_org = :org AND g.state = '{GRANT_ACTIVE}'
+    """, org=org_id, now=now, soon=now + dt.timedelta(days=REMINDER_DAYS), today=clock.today())[0]
     return {k: int(v or 0) for k, v in row.items()}
 
 

@@ -169,18 +169,24 @@ def top_figure(kind: str, rows: list[dict[str, Any]], url: URL) -> Figure:
                   cached=True, links=[url(r) for r in rows])
 
 
-def queue_figure(queue: dict[str, int], grants: dict[str, int], requests_url: str, grants_url: str) -> Figure:
+def queue_figure(queue: dict[str, int], grants: dict[str, int], requests_url: str, grants_url: str,
+                 returned_url: str, escalated_url: str) -> Figure:
     """A department's queue and grants now (bars), each linking to its list."""
     rows = [
         {"figure": tk._("Pending requests"), "count": queue["pending"]},
         {"figure": tk._("Overdue requests"), "count": queue["overdue"]},
         {"figure": tk._("Due within 2 working days"), "count": queue["due_soon"]},
+        {"figure": tk._("Returned for completion"), "count": queue["returned"]},
+        {"figure": tk._("Escalated to the authority"), "count": queue["escalated"]},
         {"figure": tk._("Active grants"), "count": grants["active"]},
         {"figure": tk._("Grants ending within 7 days"), "count": grants["expiring"]},
+        {"figure": tk._("Undelivered grants"), "count": grants["undelivered"]},
+        {"figure": tk._("Undelivered past the delivery date"), "count": grants["delivery_overdue"]},
     ]
     return Figure("queue", tk._("Queue and grants now"), "bar",
                   [("figure", tk._("Figure")), ("count", tk._("Count"))], rows, ["count"], cached=False,
-                  links=[requests_url, requests_url, requests_url, grants_url, grants_url])
+                  links=[requests_url, requests_url, requests_url, returned_url, escalated_url,
+                         grants_url, grants_url, grants_url, grants_url])
 
 
 def grant_accesses_figure(grants: list[dict[str, Any]], grants_url: str) -> Figure:
@@ -195,12 +201,12 @@ def grant_accesses_figure(grants: list[dict[str, Any]], grants_url: str) -> Figu
 def authority_figure(departments: list[dict[str, Any]], url: URL) -> Figure:
     """All departments side by side (the authority's overview); the chart: on-time share."""
     rows = [{"department": _department_label(d), **{k: d.get(k) for k in (
-        "datasets", *policy.TIERS, "received", "answered", "pending", "overdue", "approval_rate",
+        "datasets", *policy.TIERS, "received", "answered", "pending", "overdue", "escalated", "approval_rate",
         "median_reply_days", "on_time_share", "overdue_share", "utilisation")}} for d in departments]
     return Figure("departments", tk._("All departments"), "bar", [
         ("department", tk._("Department")), ("datasets", tk._("Datasets")), *_tier_columns(),
         ("received", tk._("Requests received")), ("answered", tk._("Answered")), ("pending", tk._("Pending")),
-        ("overdue", tk._("Overdue")), ("approval_rate", tk._("Approval rate")),
+        ("overdue", tk._("Overdue")), ("escalated", tk._("Escalations")), ("approval_rate", tk._("Approval rate")),
         ("median_reply_days", tk._("Median reply (working days)")), ("on_time_share", tk._("Answered on time")),
         ("overdue_share", tk._("Overdue share")), ("utilisation", tk._("Utilisation")),
     ], rows, ["on_time_share", "utilisation"], cached=True,

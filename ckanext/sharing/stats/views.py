@@ -133,7 +133,9 @@ def _department_figures(data: dict[str, Any]) -> list[tables.Figure]:
     requests_url = tk.url_for("sharing.org_requests", id=name, state="pending")
     grants_url = tk.url_for("sharing.org_grants", id=name)
     return [
-        tables.queue_figure(data["queue"], data["grants"], requests_url, grants_url),
+        tables.queue_figure(data["queue"], data["grants"], requests_url, grants_url,
+                            tk.url_for("sharing.org_requests", id=name, state="returned"),
+                            tk.url_for("sharing.org_requests", id=name, state="escalated")),
         tables.grant_accesses_figure(data["grant_accesses"], grants_url),
         *_common_figures(data, name, True),
     ]

@@ -3,7 +3,7 @@
 The public figures are for everyone, anonymous visitors included (they are counts, and name no
 ``not_shared`` dataset and no person). A department's overview is for its deciders and admins
 (:mod:`ckanext.sharing.access.roles`) and sysadmins; the overview of all departments for the
-authority — sysadmins until the authority role (``ckanext.sharing.authority_org``) is there.
+authority (``roles.is_authority``: sysadmins and the admins of ``ckanext.sharing.authority_org``).
 """
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def sharing_stats_show(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def may_see_department(user: model.User | None, org_id: str) -> bool:
-    """Sysadmins, and the department's deciders and admins."""
+    """The authority (sysadmins included), and the department's deciders and admins."""
     if user is None:
         return False
-    return roles.is_decider(user, org_id) or org_id in roles.admin_orgs(user)
+    return roles.is_authority(user) or roles.is_decider(user, org_id) or org_id in roles.admin_orgs(user)
 
 
 def sharing_stats_department_show(context: Context, data_dict: DataDict) -> AuthResult:
@@ -46,8 +46,8 @@ def sharing_stats_department_show(context: Context, data_dict: DataDict) -> Auth
 
 
 def sharing_stats_department_list(context: Context, data_dict: DataDict) -> AuthResult:
-    """The authority: sysadmins (the authority organization's admins once that role exists)."""
+    """The authority: sysadmins and the admins of ``ckanext.sharing.authority_org``."""
     user = facts.user_from_context(context)
-    if user is not None and user.sysadmin:
+    if user is not None and roles.is_authority(user):
         return {"success": True}
     return {"success": False, "msg": tk._("Only the authority may see all departments' figures")}
