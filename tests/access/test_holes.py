@@ -111,7 +111,7 @@ def test_token_request_does_not_switch_off_csrf_on_our_forms(app, world):
     assert resp.status_code == 400
     assert model.Session.get(SharingRequest, req["id"]).state == "pending"
     # with the page's token the same form works
-    token = csrf_token(app.get(url).body)
+    token = csrf_token(app.get(url, headers={"Accept": "text/html"}).body)
     resp = app.post(url, data={"decision": "approve", "_csrf_token": token}, follow_redirects=False)
     assert resp.status_code == 302
     model.Session.expire_all()

@@ -31,7 +31,7 @@ def test_request_form_shows_every_error_with_its_label(app):
     w = build_world(app)
     login(app, w, "requester")
     url = f"/zh_Hans_CN/dataset/{w.pkgs['conditional']['name']}/request-access"
-    page = app.get(url)
+    page = app.get(url, headers={"Accept": "text/html"})
     fields = browser_post(page.body, "sharing-request-form", {"purpose": "   ", "use_scenario": " \t ",
                                                                    "use_basis": "依据", "use_scope": "范围"})
     resp = app.post(url, data=fields)

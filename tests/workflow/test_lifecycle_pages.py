@@ -24,7 +24,7 @@ pytestmark = [
 
 def _post_form(app, url: str, **fields: str):
     """POST one form of a page with the page's CSRF token, as the browser does."""
-    token = csrf_token(app.get(url).body)
+    token = csrf_token(app.get(url, headers={"Accept": "text/html"}).body)
     return app.post(url, data={"_csrf_token": token, **fields}, follow_redirects=False)
 
 

@@ -34,13 +34,13 @@ def test_request_form_dashboard_and_withdraw(app):
     pkg = w.pkgs["conditional"]
     url = f"/dataset/{pkg['name']}/request-access"
 
-    anon = app.get(url)
+    anon = app.get(url, headers={"Accept": "text/html"})
     assert "Log in to request access" in anon.body and 'name="purpose"' not in anon.body
     # an anonymous POST goes to the login page, creating nothing
     app.post(url, data={"purpose": "p", "use_scenario": "u"}, follow_redirects=False, status=302)
 
     login(app, w, "requester")
-    page = app.get(url)
+    page = app.get(url, headers={"Accept": "text/html"})
     assert 'id="sharing-request-form"' in page.body
     for res in ("link", "upload", "table"):
         assert f'value="{w.res[res]["id"]}"' in page.body
@@ -64,7 +64,7 @@ def test_request_form_dashboard_and_withdraw(app):
     board = app.get("/dashboard/access-requests")
     assert "统计分析" in board.body and f'data-request-id="{req.id}"' in board.body
     assert "Withdraw" in board.body
-    again = app.get(url)
+    again = app.get(url, headers={"Accept": "text/html"})
     assert "Your requests for this dataset" in again.body
     app.post(f"/access-request/{req.id}/withdraw", data={"_csrf_token": csrf_token(board.body)},
              follow_redirects=False, status=302)
