@@ -68,8 +68,19 @@ def test_soak(live_portals):
     sink = MailSink().start()
     env = {"CKAN_SMTP_SERVER": sink.address, "CKAN_SMTP_MAIL_FROM": "portal@example.org"}
     portal = live_portals.get(plugins=PLUGINS, workers=4, env=env)
-    workers = [Worker(portal.ini, env, os.environ["CKAN_REDIS_URL"], f"{portal.name}-soak-{n}").start()
-               for n in (1, 2)]
+    workers = [Worker(portal.ini, env, os.environ["CKAN_REDIS_URL"], f"{portal.name}-soak-{n}") for n in (1, 2)]
+    try:
+        _soak(portal, workers, sink)
+    finally:  # a failed run must not leave workers taking the slot's jobs
+        for w in workers:
+            w.stop()
+        sink.stop()
+
+
+def _soak(portal: Any, workers: list[Worker], sink: MailSink) -> None:
+    """The run itself: set-up, traffic, drain, table, checks."""
+    for w in workers:
+        w.start()
     run = secrets.token_hex(3)
     admin = make_user()
     org = factories.Organization(name=f"soak-{run}", users=[{"name": admin.name, "capacity": "admin"}])
@@ -154,9 +165,6 @@ def test_soak(live_portals):
     expected = outbox_states["sent"]
     received = sink.wait(expected, 30)
     report = verification.verify_ledger([])
-    for w in workers:
-        w.stop()
-    sink.stop()
 
     lat = sorted(tally.latencies)
     states = Counter(r.state for r in reqs)
