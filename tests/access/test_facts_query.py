@@ -68,8 +68,9 @@ def test_member_facts_match_the_separate_queries(world, ckan_config, monkeypatch
     monkeypatch.setitem(ckan_config, "ckan.auth.allow_dataset_collaborators", collaborators)
     pkgs = [(p["id"], p["owner_org"]) for p in world["pkgs"].values()]
     got = facts.member_facts(world["user"].id, pkgs)
-    assert got == _separately(world["user"], pkgs, collaborators)
-    capacities, collab, grants = got
+    assert got[:3] == _separately(world["user"], pkgs, collaborators)
+    assert got[3] == facts.suspended_providers(world["user"].id, got[0].keys()) == set()
+    capacities, collab, grants, _held = got
     assert capacities == {world["orgs"]["own"]: "editor", world["orgs"]["other"]: "member"}
     assert set(grants) == {world["pkgs"]["by_user"]["id"], world["pkgs"]["by_org"]["id"]}
     assert grants[world["pkgs"]["by_user"]["id"]][0].resource_ids == frozenset({"r1"})

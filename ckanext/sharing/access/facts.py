@@ -152,12 +152,14 @@ def suspended_providers(user_id: str, org_ids: Iterable[str]) -> set[Optional[st
 
 def member_facts(
     user_id: str, pkgs: list[tuple[str, Optional[str]]]
-) -> tuple[dict[str, str], set[str], dict[str, list[policy.Grant]]]:
-    """The user's capacities, collaborations and active grants (own or through an organization) on
-    ``pkgs``, in ONE database round trip (issue 16: a search page or a download costs one facts query).
+) -> tuple[dict[str, str], set[str], dict[str, list[policy.Grant]], set[Optional[str]]]:
+    """The user's capacities, collaborations, active grants (own or through an organization) on ``pkgs``
+    and the providers towards which the user is suspended, in ONE database round trip (issue 16: a search
+    page or a download costs one facts query).
 
-    Same answers as :func:`user_capacities`, :func:`collaborations` and :func:`grants_for`: grants and
-    collaborations are kept only for datasets whose owner organization does not already decide.
+    Same answers as :func:`user_capacities`, :func:`collaborations`, :func:`grants_for` and
+    :func:`suspended_providers` (Regulation Art. 27): grants and collaborations are kept only for datasets
+    whose owner organization does not already decide.
     """
     ids = sorted({pid for pid, _ in pkgs})
     text, when = sa.UnicodeText(), sa.DateTime(timezone=True)
@@ -171,6 +173,11 @@ def member_facts(
                       SharingGrant.resource_ids)
             .where(SharingGrant.package_id.in_(ids), SharingGrant.state == GRANT_ACTIVE,
                    sa.or_(SharingGrant.user_id == user_id, SharingGrant.organization_id.in_(in_orgs))))
+        parts.append(
+            sa.select(sa.literal("s", text), sa.cast(SharingSuspension.provider_org_id, text),
+                      sa.cast(sa.null(), text), *nothing)
+            .where(SharingSuspension.state == SUSPENSION_ACTIVE,
+                   sa.or_(SharingSuspension.user_id == user_id, SharingSuspension.organization_id.in_(in_orgs))))
         if _collaborators_enabled():
             parts.append(sa.select(sa.literal("p", text), model.PackageMember.package_id,
                                    sa.cast(sa.null(), text), *nothing)
@@ -183,7 +190,8 @@ def member_facts(
     for kind, gid, pid, expires, res_ids in rows:
         if kind == "g" and pid not in decided:
             grants.setdefault(pid, []).append(policy.Grant(gid, expires, frozenset(res_ids or ())))
-    return capacities, collab, grants
+    held = {a for kind, a, _, _, _ in rows if kind == "s"}
+    return capacities, collab, grants, held
 
 
 def subjects(
@@ -196,9 +204,7 @@ def subjects(
         return {pid: policy.Subject() for pid, _ in pkgs}
     if user.sysadmin:
         return {pid: policy.Subject(user_id=user.id, sysadmin=True) for pid, _ in pkgs}
-    capacities, collab, grants = member_facts(user.id, pkgs)
-    # suspensions only matter to grant holders: asked only when there are grants
-    held = suspended_providers(user.id, capacities.keys()) if grants else set()
+    capacities, collab, grants, held = member_facts(user.id, pkgs)
     return {
         pid: policy.Subject(
             user_id=user.id,
