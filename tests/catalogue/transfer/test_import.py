@@ -218,7 +218,7 @@ class TestImport:
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
     def test_export_imports_back_with_no_change(self, org, fmt):
         """An export (2017 guide column order, Chinese headers) imports back: every row unchanged."""
-        first = run(csv_bytes([row(1), row(2, 共享类型="有条件共享", 共享条件="仅限政务用途"),
+        first = run(csv_bytes([row(1), row(2, 共享类型="有条件共享", 共享条件="仅限政务用途", 共享范围="本市政务部门"),
                                row(3, 共享类型="不予共享", 共享条件="", 共享方式="", 信息项信息="")
                                | {"不予共享依据": "《数据安全法》第二十一条", "信息资源格式": "电子文件"}]))
         assert outcomes(first) == ["created"] * 3, first.table()
