@@ -12,10 +12,11 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
+from stdnum.cn import uscc
 
 from tests.browser import SCREENSHOTS, console_errors, login, new_browser
 from tests.live import LivePortal, LivePortals, make_user
-from tests.ui.test_zh_form import PLUGINS, USCC, zh_portal  # noqa: F401 - the same live portal
+from tests.ui.test_zh_form import PLUGINS, zh_portal  # noqa: F401 - the same live portal
 
 WAIT = 30
 # Words that stay in Latin letters on a Chinese page: format and protocol names, proper names, the name of the
@@ -52,9 +53,12 @@ def catalogue(zh_portal: LivePortal) -> dict[str, Any]:  # noqa: F811
     """A department with an editor, one conditional catalogue dataset in Chinese with an uploaded CSV."""
     run = uuid.uuid4().hex[:6]
     admin = make_user(sysadmin=True)
+    # its own credit code: the portal keeps USCCs unique, and test_zh_form's department already holds the shared one
+    body = f"91350100M{uuid.uuid4().int % 10**6:06d}Y4"
+    code = body + uscc.calc_check_digit(body)
     editor = make_user(name=f"bianji-{run}", fullname="张编辑")
     org = zh_portal.action("organization_create", admin.token, name=f"shi-jiao-tong-ju-{run}", title="示范市交通运输局",
-                           description="负责全市交通运输数据。", uscc=USCC,
+                           description="负责全市交通运输数据。", uscc=code,
                            users=[{"name": editor.name, "capacity": "editor"}])
     pkg = zh_portal.action(
         "package_create", admin.token, title="公交线路与站点", res_code="301002003/000009", res_class="3",
