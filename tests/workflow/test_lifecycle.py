@@ -179,7 +179,9 @@ def test_art28_escalation_of_a_rejected_request_is_resolved_by_the_authority(app
     assert check["allowed"] and check["reason"] == f"grant:{done['grant_id']}"
     err = api(app, "sharing_request_escalate", w.tokens["requester"], status=409, id=req["id"], reason="r")["error"]
     assert "id" in err
-    assert _ledger(req["id"])[-3:] == [events.REQUEST_REJECT, events.REQUEST_ESCALATE, events.REQUEST_RESOLVE]
+    # the approving resolution makes a grant the portal delivers itself (Art. 22): its delivery row follows
+    assert _ledger(req["id"])[-4:] == [events.REQUEST_REJECT, events.REQUEST_ESCALATE, events.REQUEST_RESOLVE,
+                                       events.GRANT_DELIVER]
     assert audit.verify()[0]
 
 

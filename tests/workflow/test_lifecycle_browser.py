@@ -45,7 +45,8 @@ def test_request_return_resubmit_and_shorter_approval_in_the_browser(
                      uscc=make_uscc(f"transport-{run}"), users=[{"name": requester.name, "capacity": "member"}])
     pkg = zh_portal.action("package_create", admin.token, **sharing_sample_record(
         res_code="301002003/000099", owner_org=provider["id"], name=f"qiye-xinxi-{run}", title="企业登记信息",
-        sharing_tier="conditional", share_condition="仅用于政务服务", share_method=["接口", "文件下载"]))
+        sharing_tier="conditional", share_condition="仅用于政务服务", share_scope="本市政务部门",
+        share_method=["接口", "文件下载"]))
 
     person, official = new_browser(lang="zh-CN"), new_browser(lang="zh-CN")
     try:
