@@ -211,6 +211,9 @@ BAD_INPUT = [
     ("sharing_correction_create", {}, {"package_id", "description"}),
     ("sharing_correction_answer", {}, {"id", "answer", "corrected"}),
     ("sharing_correction_list", {"state": "x", "mine": "perhaps"}, {"state", "mine"}),
+    ("sharing_stats_show", {"organization_id": "two words"}, {"organization_id"}),
+    ("sharing_stats_department_show", {}, {"organization_id"}),
+    ("sharing_stats_department_list", {"sort": "bogus", "order": "sideways"}, {"sort", "order"}),
 ]
 
 
@@ -229,7 +232,7 @@ def test_bad_input_on_every_action_is_a_validation_error(app):
             body["id"] = req["id"]
         if body.pop("GRANT", None):
             body["id"] = grant["id"]
-        if action == "sharing_audit_list":
+        if action in ("sharing_audit_list", "sharing_stats_department_show", "sharing_stats_department_list"):
             token = w.tokens["sysadmin"]
         elif action in ("sharing_request_approve", "sharing_request_reject", "sharing_grant_revoke"):
             token = w.tokens["admin_b"]
