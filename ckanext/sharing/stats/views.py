@@ -148,6 +148,13 @@ def public_csv(figure: str):
 # --- a department's overview ------------------------------------------------------------------------
 
 
+def _group_dict(org_id: str) -> dict[str, Any]:
+    """The organization for the page's header and tabs: without its users, groups and datasets, which the
+    overview does not show (listing the members was a third of the page's time at bench scale)."""
+    return tk.get_action("organization_show")(_context(), {"id": org_id, "include_datasets": False,
+                                                           "include_users": False, "include_groups": False})
+
+
 def _department(id: str) -> dict[str, Any]:
     if not (tk.current_user and tk.current_user.is_authenticated):
         return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
@@ -186,8 +193,7 @@ def _department_figures(data: dict[str, Any]) -> list[tables.Figure]:
 def department(id: str):
     """A department's overview (its deciders and admins): queue, grants, per-grant use, its figures."""
     data = _department(id)
-    group = tk.get_action("organization_show")(_context(), {"id": data["organization"]["id"],
-                                                            "include_datasets": False})
+    group = _group_dict(data["organization"]["id"])
     return tk.render("sharing/stats/department.html", {
         "data": data, "figures": _department_figures(data), "group_dict": group, "group_type": "organization",
         "org_name": data["organization"]["name"], "totals": data["totals"],
@@ -207,8 +213,7 @@ def department_items(id: str, figure: str):
         return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
     except tk.ValidationError:
         return tk.abort(404, tk._("No such figure"))
-    group = tk.get_action("organization_show")(_context(), {"id": data["organization"]["id"],
-                                                            "include_datasets": False})
+    group = _group_dict(data["organization"]["id"])
     return tk.render("sharing/stats/items.html", {
         "data": data, "label": tables.queue_labels()[figure], "group_dict": group, "group_type": "organization",
         "org_name": data["organization"]["name"], "dataset_url": _dataset_url(),
