@@ -193,7 +193,7 @@ def _department_sql(org_id: Optional[str], by_department: bool) -> str:
       WHERE TRUE{_org_filter("r.owner_org", org_id)}
       GROUP BY 1
     ),
-    used AS (
+    used AS (  -- distinct ids (UNION), joined to the datasets: never an IN (…) subplan per dataset
       SELECT a.package_id AS id FROM sharing_audit a
        WHERE a.action = '{events.DATA_ACCESS}' AND a.created >= :since{_org_filter("a.organization_id", org_id)}
       UNION SELECT r.package_id FROM sharing_request r
@@ -204,8 +204,8 @@ def _department_sql(org_id: Optional[str], by_department: bool) -> str:
       SELECT {pkey} AS owner_org, count(*) AS datasets,
         {", ".join(f"count(*) FILTER (WHERE d.tier = '{t}') AS {t}" for t in policy.TIERS)},
         count(*) FILTER (WHERE {_in_public("d.tier")}) AS shared,
-        count(*) FILTER (WHERE {_in_public("d.tier")} AND d.id IN (SELECT id FROM used)) AS used
-      FROM ({_dataset_sql(org_id)}) d
+        count(*) FILTER (WHERE {_in_public("d.tier")} AND u.id IS NOT NULL) AS used
+      FROM ({_dataset_sql(org_id)}) d LEFT JOIN used u ON u.id = d.id
       GROUP BY 1
     ),
     fig AS (
