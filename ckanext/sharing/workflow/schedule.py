@@ -22,7 +22,7 @@ from ckan import model
 
 from ckanext.sharing.ledger import chain, events
 from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
-from ckanext.sharing.workflow import clock, corrections, delivery, notify, outbox, queries, use_reports
+from ckanext.sharing.workflow import clock, corrections, delivery, flags, notify, outbox, queries, use_reports
 from ckanext.sharing.workflow.states import GRANT_ACTIVE, GRANT_EXPIRED, REQUEST_PENDING
 
 log = logging.getLogger(__name__)
@@ -76,21 +76,11 @@ def flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
     (committed), and the deciders' e-mail queued. Returns the request ids."""
     today = clock.local_date(now or clock.now())
     flagged = sa.select(SharingAudit.request_id).where(SharingAudit.action == events.REQUEST_OVERDUE)
-    rows = (
-        model.Session.query(SharingRequest)
-        .filter(SharingRequest.state == REQUEST_PENDING, SharingRequest.due_date < today)
-        .filter(SharingRequest.id.not_in(flagged))
-        .order_by(SharingRequest.due_date)
-        .with_for_update(skip_locked=True)
-        .all()
-    )
-    for req in rows:
-        chain.append(
-            events.REQUEST_OVERDUE, package_id=req.package_id, organization_id=req.owner_org, request_id=req.id,
-            detail={"due_date": req.due_date.isoformat() if req.due_date else None},
-        )
-        outbox.after_commit(notify.overdue, req.id)
-    model.Session.commit()
+    rows = flags.past_due(SharingRequest, REQUEST_PENDING, today, flagged)
+    flags.flag_each(rows, events.REQUEST_OVERDUE, lambda req: {
+        "package_id": req.package_id, "organization_id": req.owner_org, "request_id": req.id,
+        "detail": {"due_date": req.due_date.isoformat() if req.due_date else None}},
+        notify.overdue, lambda req: (req.id,))
     return [r.id for r in rows]
 
 
