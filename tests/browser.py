@@ -126,19 +126,30 @@ class Journey:
         return f"| `{self.test_id}` | {self.outcome} | {len(self.steps)} | {self.seconds or 0:.1f} | {steps} |"
 
 
+def _earlier_rows(path: Path, ran: set[str]) -> list[str]:
+    """Rows of an earlier table at ``path`` for journeys this run did not run (a run of a few files updates
+    their rows and keeps the others)."""
+    if not path.exists():
+        return []
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    return [row for row in rows if row.split("`")[1] not in ran]
+
+
 def write_journeys(journeys: list[Journey], path: Path = JOURNEYS) -> Path:
-    """Write the run's journeys as a markdown table (result, steps, seconds, each step's time) to ``path``."""
+    """Write the journeys as a markdown table (result, steps, seconds, each step's time) to ``path``: this
+    run's rows, and earlier rows of journeys it did not run."""
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    rows = sorted(_earlier_rows(path, {j.test_id for j in journeys}) + [j.row() for j in journeys])
     lines = [
-        f"# Browser journeys, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"# Browser journeys, last updated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
-        f"{len(journeys)} journeys, {sum(len(j.steps) for j in journeys)} steps; load average {load} on "
-        f"{os.cpu_count()} CPUs; screenshots in `.run/screenshots/<test>-<step>.png`. Times in seconds from the "
-        "start of each test (its live portal already running).",
+        f"{len(rows)} journeys; load average at the last update {load} on {os.cpu_count()} CPUs; screenshots in "
+        "`.run/screenshots/<test>-<step>.png`. Times in seconds from the start of each test (its live portal "
+        "already running).",
         "",
         "| journey | result | steps | time (s) | steps (s since start) |",
         "|---|---|---|---|---|",
-        *(j.row() for j in journeys),
+        *rows,
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

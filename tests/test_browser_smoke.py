@@ -76,3 +76,17 @@ def test_offsite_user_picture_is_not_fetched(en_portal: LivePortal, browser: Any
     assert browser.execute_script(
         "return [...document.querySelectorAll('img.user-image')].every(i => i.complete && i.naturalWidth > 0)")
     assert console_errors(browser) == []
+
+
+def test_journey_table_keeps_other_rows_and_replaces_rerun_ones(tmp_path: Any) -> None:
+    """write_journeys: each journey's result, step count and step times; a later run of one journey replaces
+    its row and keeps the others."""
+    from tests.browser import Journey, write_journeys
+
+    first = [Journey("t.py::a", "a", started=0.0, steps=[("1-x", 1.5), ("2-y", 3.25)], seconds=4.0, outcome="passed"),
+             Journey("t.py::b", "b", started=0.0, steps=[("1-z", 2.0)], seconds=2.0, outcome="failed")]
+    path = write_journeys(first, tmp_path / "journeys.md")
+    assert "| `t.py::a` | passed | 2 | 4.0 | 1-x 1.5 · 2-y 3.2 |" in path.read_text(encoding="utf-8")
+    write_journeys([Journey("t.py::b", "b", started=0.0, steps=[], seconds=1.0, outcome="passed")], path)
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    assert rows == ["| `t.py::a` | passed | 2 | 4.0 | 1-x 1.5 · 2-y 3.2 |", "| `t.py::b` | passed | 0 | 1.0 |  |"]

@@ -94,9 +94,10 @@ def _table_rows(driver: Any) -> list[str]:
     driver.execute_script("arguments[0].scrollIntoView({block: 'end'});", frame)
     driver.switch_to.frame(frame)
     try:
-        WebDriverWait(driver, WAIT).until(lambda d: "福州火车站" in " ".join(
-            td.text for td in d.find_elements(By.CSS_SELECTOR, "table tbody td")))
-        return [tr.text for tr in driver.find_elements(By.CSS_SELECTOR, "table tbody tr")]
+        # read in one script: DataTables redraws its rows while it settles (elements go stale between calls)
+        rows = "return [...document.querySelectorAll('table tbody tr')].map(r => r.innerText);"
+        WebDriverWait(driver, WAIT).until(lambda d: "福州火车站" in " ".join(d.execute_script(rows)))
+        return driver.execute_script(rows)
     finally:
         driver.switch_to.default_content()
 
