@@ -93,6 +93,7 @@ def test_editor_creates_a_catalogue_dataset_in_chinese(zh_portal: LivePortal, zh
     third = zh_browser.find_element(By.CSS_SELECTOR, ".scheming-subfield-group[data-group-index='2']")
     _click(zh_browser, third.find_element(By.NAME, "repeating-remove"))
     WebDriverWait(zh_browser, WAIT).until(lambda d: not d.find_elements(By.NAME, "data_items-2-item_name"))
+    assert "已移除这些字段" in third.text and "removed" not in third.text
     screenshot(zh_browser, "2-filled-two-items")
     _click(zh_browser, zh_browser.find_element(By.CSS_SELECTOR, "form#dataset-edit button[name=save]"))
 
