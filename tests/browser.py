@@ -11,13 +11,20 @@ fonts-noto-cjk) driven by Selenium, against a live portal (tests/live.py).
 ``browser`` is a fresh browser per test (own profile, no cookies; ~1 s); :func:`new_browser` makes more of
 them (two users at once) and the caller quits them. Screenshots go to ``.run/screenshots/`` of the checkout
 (git-ignored), named ``<test name>-<step>.png``, so a person can look at each step.
+
+Journeys (issue 11's closing note): every screenshot is a step of the test's :class:`Journey`; ``journey.step(name)``
+records one without a picture (``journey.step(name, driver)`` takes one too). At the end of the run
+``.run/journeys.md`` lists each journey's result, step count, time and steps as a markdown table.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
@@ -26,6 +33,7 @@ from tests.live import ROOT, LivePortal, LiveUser
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = ROOT / ".run" / "screenshots"
+JOURNEYS = ROOT / ".run" / "journeys.md"
 WINDOW = (1280, 900)
 PAGE_LOAD_SECONDS = 60
 
@@ -90,7 +98,94 @@ def browser() -> Iterator[Any]:
     driver.quit()
 
 
+# --- journeys: steps and times of each browser test -------------------------------------------------
+
+_REPORT = pytest.StashKey[Any]()
+
+
+@dataclass
+class Journey:
+    """One browser test's steps, each with the seconds since the test began (after its module's portal)."""
+
+    test_id: str
+    test_name: str
+    started: float = field(default_factory=time.monotonic)
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    seconds: Optional[float] = None
+    outcome: str = "not run"
+
+    def step(self, name: str, driver: Any = None) -> Optional[Path]:
+        """Record the step ``name`` now; with ``driver``, also its screenshot (the path)."""
+        path = save_screenshot(driver, self.test_name, name) if driver is not None else None
+        self.steps.append((name, time.monotonic() - self.started))
+        return path
+
+    def row(self) -> str:
+        """This journey as a row of the table of :func:`write_journeys`."""
+        steps = " · ".join(f"{name} {at:.1f}" for name, at in self.steps)
+        return f"| `{self.test_id}` | {self.outcome} | {len(self.steps)} | {self.seconds or 0:.1f} | {steps} |"
+
+
+def _earlier_rows(path: Path, ran: set[str]) -> list[str]:
+    """Rows of an earlier table at ``path`` for journeys this run did not run (a run of a few files updates
+    their rows and keeps the others)."""
+    if not path.exists():
+        return []
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    return [row for row in rows if row.split("`")[1] not in ran]
+
+
+def write_journeys(journeys: list[Journey], path: Path = JOURNEYS) -> Path:
+    """Write the journeys as a markdown table (result, steps, seconds, each step's time) to ``path``: this
+    run's rows, and earlier rows of journeys it did not run."""
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    rows = sorted(_earlier_rows(path, {j.test_id for j in journeys}) + [j.row() for j in journeys])
+    lines = [
+        f"# Browser journeys, last updated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"{len(rows)} journeys; load average at the last update {load} on {os.cpu_count()} CPUs; screenshots in "
+        "`.run/screenshots/<test>-<step>.png`. Times in seconds from the start of each test (its live portal "
+        "already running).",
+        "",
+        "| journey | result | steps | time (s) | steps (s since start) |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """Keep each test's call-phase report on the item: a journey's row says whether the test passed."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        item.stash[_REPORT] = report
+
+
+@pytest.fixture(scope="session")
+def journey_log() -> Iterator[list[Journey]]:
+    """The run's journeys; written to ``.run/journeys.md`` when the session ends (if there were any)."""
+    journeys: list[Journey] = []
+    yield journeys
+    if journeys:
+        write_journeys(journeys)
+
+
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
-    """``screenshot(driver, step)`` → ``.run/screenshots/<this test's name>-<step>.png``."""
-    return lambda driver, step: save_screenshot(driver, request.node.name, step)
+def journey(request: pytest.FixtureRequest, journey_log: list[Journey]) -> Iterator[Journey]:
+    """This test's :class:`Journey` (``journey.step(name[, driver])``), added to the run's table at its end."""
+    trip = Journey(test_id=request.node.nodeid, test_name=request.node.name)
+    journey_log.append(trip)
+    yield trip
+    trip.seconds = time.monotonic() - trip.started
+    report = request.node.stash.get(_REPORT, None)
+    trip.outcome = report.outcome if report is not None else "error"
+
+
+@pytest.fixture
+def screenshot(journey: Journey) -> Callable[[Any, str], Path]:
+    """``screenshot(driver, step)`` → ``.run/screenshots/<this test's name>-<step>.png``, a step of the journey."""
+    return lambda driver, step: journey.step(step, driver)  # type: ignore[return-value]

@@ -21,7 +21,7 @@ from ckan.tests import factories
 from ckan.tests import helpers
 
 # fixtures shared by the suite: live portals (tests/live.py) and browser tests (tests/browser.py)
-from tests.browser import browser, screenshot  # noqa: F401
+from tests.browser import browser, journey, journey_log, pytest_runtest_makereport, screenshot  # noqa: F401
 from tests.live import live_portal, live_portals, live_worker  # noqa: F401
 
 

@@ -58,3 +58,35 @@ def test_login_helper_gives_a_logged_in_browser(en_portal: LivePortal, browser: 
 
     assert "Browser Person" in browser.find_element(By.CSS_SELECTOR, ".account-masthead").text
     assert console_errors(browser) == []
+
+
+def test_offsite_user_picture_is_not_fetched(en_portal: LivePortal, browser: Any,
+                                             screenshot: Callable[[Any, str], Any]) -> None:
+    """A user whose image_url is on another site sees CKAN's local placeholder in the header and on their
+    profile page (issue 11: no third-party picture service), and the console stays clean offline."""
+    user = make_user(fullname="Offsite Picture", image_url="https://dummyimage.com/100x100/avatar.png")
+
+    login(browser, en_portal, user)
+    browser.get(f"{en_portal.url}/user/{user.name}")
+    screenshot(browser, "profile")
+
+    sources = [img.get_attribute("src") for img in browser.find_elements(By.CSS_SELECTOR, "img.user-image")]
+    assert len(sources) == 2, sources
+    assert all(src.startswith(en_portal.url) and src.endswith("/base/images/placeholder-user.png") for src in sources)
+    assert browser.execute_script(
+        "return [...document.querySelectorAll('img.user-image')].every(i => i.complete && i.naturalWidth > 0)")
+    assert console_errors(browser) == []
+
+
+def test_journey_table_keeps_other_rows_and_replaces_rerun_ones(tmp_path: Any) -> None:
+    """write_journeys: each journey's result, step count and step times; a later run of one journey replaces
+    its row and keeps the others."""
+    from tests.browser import Journey, write_journeys
+
+    first = [Journey("t.py::a", "a", started=0.0, steps=[("1-x", 1.5), ("2-y", 3.25)], seconds=4.0, outcome="passed"),
+             Journey("t.py::b", "b", started=0.0, steps=[("1-z", 2.0)], seconds=2.0, outcome="failed")]
+    path = write_journeys(first, tmp_path / "journeys.md")
+    assert "| `t.py::a` | passed | 2 | 4.0 | 1-x 1.5 · 2-y 3.2 |" in path.read_text(encoding="utf-8")
+    write_journeys([Journey("t.py::b", "b", started=0.0, steps=[], seconds=1.0, outcome="passed")], path)
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    assert rows == ["| `t.py::a` | passed | 2 | 4.0 | 1-x 1.5 · 2-y 3.2 |", "| `t.py::b` | passed | 0 | 1.0 |  |"]

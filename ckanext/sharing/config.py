@@ -169,3 +169,9 @@ def tier_labels() -> str:
 def featured_departments() -> list[str]:
     """Organization names the home page features, in order (empty: the largest departments; issue 11)."""
     return values.split_list(_get("featured_departments"))
+
+
+def external_user_images() -> bool:
+    """Whether user pictures may come from other sites (off-site ``image_url``, Gravatar); default: only the
+    portal's own pictures and its local placeholder (issue 11)."""
+    return tk.asbool(_get("external_user_images"))

@@ -8,13 +8,13 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.sharing import config
 from ckanext.sharing.access import masking, tiers
-from ckanext.sharing.ui import dates, guide, home, landing
+from ckanext.sharing.ui import avatars, dates, guide, home, landing
 from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
 __all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help",
            "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
            "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
-           "sharing_guide"]
+           "sharing_guide", "user_image"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -121,3 +121,9 @@ def sharing_home() -> dict[str, Any]:
 def sharing_guide() -> dict[str, Any]:
     """The configured figures the tier/process explanation page states (deadlines in working days)."""
     return guide.figures()
+
+
+@tk.chained_helper
+def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -> Any:
+    """Core's user picture, but never from another site unless configured (:mod:`ckanext.sharing.ui.avatars`)."""
+    return avatars.user_image(next_helper, user_id, size)

@@ -33,7 +33,7 @@ def editor(app):
 
 def test_chinese_upload_keeps_a_readable_name_and_declares_its_charset(app, editor):
     """An upload named 公交站点.csv is stored as gong-jiao-zhan-dian.csv, named 公交站点, and downloads as
-    text/csv; charset=utf-8 under that name."""
+    text/csv; charset=utf-8, saved as 公交站点.csv (filename*, RFC 6266) with the ASCII name as fallback."""
     pkg = factories.Dataset(owner_org=editor["org"]["id"], sharing_tier="open")
     page = app.get(f"/zh_Hans_CN/dataset/{pkg['name']}/resource/new")
     fields = browser_post(page.body, "resource-edit", {"save": "go-metadata"}).to_dict()
@@ -47,8 +47,16 @@ def test_chinese_upload_keeps_a_readable_name_and_declares_its_charset(app, edit
     download = app.get(urllib.parse.urlsplit(res["url"]).path)
     assert download.status_code == 200
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert "gong-jiao-zhan-dian.csv" in download.headers.get("Content-Disposition", "")
+    disposition = download.headers.get("Content-Disposition", "")
+    assert 'filename="gong-jiao-zhan-dian.csv"' in disposition, disposition
+    assert "filename*=UTF-8''" + urllib.parse.quote("公交站点.csv") in disposition, disposition
     assert download.body.startswith("站点,线路")
+    again = app.get(urllib.parse.urlsplit(res["url"]).path, headers={"If-None-Match": download.headers["ETag"]})
+    assert again.status_code == 304 and again.headers.get("Content-Disposition") == disposition, \
+        "a browser's revalidation keeps the Chinese name (its 304 headers replace the cached ones)"
+    call_action("resource_patch", {"user": editor["user"]["name"]}, id=res["id"], name="站点表")
+    renamed = app.get(urllib.parse.urlsplit(res["url"]).path).headers.get("Content-Disposition", "")
+    assert "filename*" not in renamed, "a renamed resource is not its file's Chinese name"
 
 
 def test_grantee_reaches_the_datastore_table_and_the_previews(app):
@@ -74,3 +82,13 @@ def test_grantee_reaches_the_datastore_table_and_the_previews(app):
     assert app.get(f"/zh_Hans_CN/datastore/api_info/{table['id']}").status_code == 200, "the 数据 API button works"
     dump = app.get(f"/datastore/dump/{table['id']}")
     assert dump.status_code == 200 and "row-" in dump.body
+
+
+def test_datatables_preview_icon_named_by_cores_css_is_served(app):
+    """The clear-button icon core's bundled DataTables CSS names (vendor/... next to the bundle) answers 200
+    instead of a 404 in every table preview's console; only images of that folder are served."""
+    base = "/webassets/ckanext-datatablesview/vendor/"
+    icon = app.get(base + "FontAwesome/images/times-circle-solid.svg")
+    assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg+xml")
+    assert app.get(base + "DataTables/datatables.js").status_code == 404
+    assert app.get(base + "../../../datatablesview/plugin.py").status_code == 404

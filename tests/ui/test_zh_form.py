@@ -57,7 +57,7 @@ def _click(driver: Any, element: Any) -> None:
 
 def test_editor_creates_a_catalogue_dataset_in_chinese(zh_portal: LivePortal, zh_browser: Any, tmp_path: Any,
                                                        screenshot: Callable[[Any, str], Any]) -> None:
-    """Chinese form: modules run (no console error), 新增 adds a data item, the save succeeds, the Chinese-named
+    """Chinese form: modules run (no console error), 新增 adds a data item and 移除 removes one, the save succeeds, the Chinese-named
     CSV is uploaded under a pinyin file name with its Chinese name, and the dataset page shows both items."""
     admin = make_user(sysadmin=True)
     editor = make_user()
@@ -86,6 +86,14 @@ def test_editor_creates_a_catalogue_dataset_in_chinese(zh_portal: LivePortal, zh
     _click(zh_browser, zh_browser.find_element(By.NAME, "repeating-add"))
     WebDriverWait(zh_browser, WAIT).until(ec.presence_of_element_located((By.NAME, "data_items-1-item_name")))
     _set(zh_browser, "data_items-1-item_name", "线路")
+    # 移除 works too: a third item added and removed is not saved
+    _click(zh_browser, zh_browser.find_element(By.NAME, "repeating-add"))
+    WebDriverWait(zh_browser, WAIT).until(ec.presence_of_element_located((By.NAME, "data_items-2-item_name")))
+    _set(zh_browser, "data_items-2-item_name", "临时")
+    third = zh_browser.find_element(By.CSS_SELECTOR, ".scheming-subfield-group[data-group-index='2']")
+    _click(zh_browser, third.find_element(By.NAME, "repeating-remove"))
+    WebDriverWait(zh_browser, WAIT).until(lambda d: not d.find_elements(By.NAME, "data_items-2-item_name"))
+    assert "已移除这些字段" in third.text and "removed" not in third.text
     screenshot(zh_browser, "2-filled-two-items")
     _click(zh_browser, zh_browser.find_element(By.CSS_SELECTOR, "form#dataset-edit button[name=save]"))
 

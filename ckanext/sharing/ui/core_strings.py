@@ -59,6 +59,9 @@ CORE_MESSAGES = (
     _("CKAN Association"),
     _("Show more"),
     _("News feed"),
+    # ckanext-scheming's repeating fields (信息项) after 移除
+    _("These fields have been removed."),
+    _("These fields have been removed, click update below to save your changes."),
     # dataset states, shown to editors as core's additional info (``_(pkg_dict.state)``)
     _("active"),
     _("draft"),

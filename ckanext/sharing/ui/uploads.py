@@ -4,19 +4,24 @@ CKAN's ``munge_filename`` keeps ASCII only, so ``公交站点.csv`` was stored a
 (CKAN-NOTES). Before core sees an upload its file name becomes pinyin (``gong-jiao-zhan-dian.csv``,
 the same transliteration as dataset URL names) and a resource without a name takes the Chinese stem.
 A CSV download says its charset (UTF-8, else GB18030, read from the file's first bytes), so browsers
-and spreadsheet programs that honour it do not show mojibake.
+and spreadsheet programs that honour it do not show mojibake, and it is saved under its Chinese name
+again (``filename*=UTF-8''...``, RFC 6266) while the stored name and the URL stay ASCII.
 """
 from __future__ import annotations
 
 import os
 from typing import Any, Optional
+from urllib.parse import quote
 
 import ckan.plugins.toolkit as tk
+from ckan import model
 from ckan.lib import uploader
 
 from ckanext.sharing.catalogue import naming
 
 SNIFF_BYTES = 64 * 1024
+# a 304 carries the headers of the file again (browsers update the cached ones with them), a 206 is a part of it
+DOWNLOAD_STATUSES = (200, 206, 304)
 TEXT_TYPES = ("text/csv", "text/plain", "text/tab-separated-values")
 
 
@@ -62,14 +67,43 @@ def sniff_charset(head: bytes) -> Optional[str]:
     return None
 
 
+def chinese_download_name(stored: str, resource_name: Any) -> Optional[str]:
+    """``公交站点.csv`` for the stored ``gong-jiao-zhan-dian.csv`` of the resource named ``公交站点``: the
+    Chinese name the file was uploaded with, when the stored name is its transliteration; else None."""
+    if not isinstance(resource_name, str) or not _has_non_ascii(resource_name):
+        return None
+    stem, ext = os.path.splitext(os.path.basename(stored))
+    name = resource_name.strip()
+    if name.lower().endswith(ext.lower()):
+        name = name[: len(name) - len(ext)]
+    if not name or naming.slug(name) != stem or any(ch in name for ch in '/\\"\r\n'):
+        return None
+    return name + ext
+
+
+def _name_download(response: Any, resource_id: str) -> None:
+    """Let the browser save an upload under its Chinese name: ``filename`` keeps the ASCII name for old
+    clients, ``filename*`` (RFC 6266 / 5987, UTF-8) gives the Chinese one (issue 11)."""
+    res = model.Resource.get(resource_id)
+    stored = (tk.request.view_args or {}).get("filename") or (res.url if res is not None else "")
+    chinese = chinese_download_name(stored or "", res.name if res is not None else None)
+    if chinese:
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{os.path.basename(stored)}"; filename*=UTF-8\'\'{quote(chinese, safe="")}')
+
+
 def declare_charset(response: Any) -> Any:
-    """``after_app_request``: add ``charset=`` to a text download of an uploaded file that lacks one."""
+    """``after_app_request``: on a download of an uploaded file, the Chinese file name (:func:`_name_download`),
+    and ``charset=`` on a text file that lacks one."""
     endpoint = tk.request.endpoint or ""
-    content_type = response.headers.get("Content-Type", "")
-    if (not endpoint.endswith("resource.download") or response.status_code != 200
-            or "charset" in content_type or not content_type.split(";")[0].strip() in TEXT_TYPES):
+    if not endpoint.endswith("resource.download") or response.status_code not in DOWNLOAD_STATUSES:
         return response
     resource_id = (tk.request.view_args or {}).get("resource_id")
+    if resource_id:
+        _name_download(response, resource_id)
+    content_type = response.headers.get("Content-Type", "")
+    if "charset" in content_type or not content_type.split(";")[0].strip() in TEXT_TYPES:
+        return response
     path = uploader.get_resource_uploader({"id": resource_id, "url_type": "upload"}).get_path(resource_id)
     try:
         with open(path, "rb") as handle:
