@@ -2,11 +2,12 @@
 the same chained actions, scheming schema, tier rules and personal-information guard as the form and the
 API (one code path; nothing here decides whether a value is valid).
 
-Speed (SPEC §10): the rows are prepared in one pass (organizations, existing datasets and in-file duplicates
-found with a few queries), then written with ``defer_commit`` + ``return_id_only`` (no ``package_show`` per
-row, no index write per row; each row is committed on its own, so a refused row never undoes another), by
-several forked worker processes when the file is large, and indexed in batches with one Solr commit at the
-end. ``dry_run`` runs the same actions and rolls every row back.
+Speed (SPEC §10): the rows are prepared in one pass (organizations, existing datasets, in-file duplicates and
+URL names found with a few queries), then written in batches: one transaction per batch, a savepoint per row
+(:func:`one_transaction`: a refused row never undoes another), ``defer_commit`` + ``return_id_only`` (no
+``package_show`` per row, no index write per row), the batch's ledger rows appended at its commit, by several
+forked worker processes when the file is large, indexed per batch with one Solr commit at the end.
+``dry_run`` runs the same actions and rolls every row back.
 
 Idempotent: a row is the dataset with its ``res_code``, else the dataset with its title in its organization;
 a row equal to what is stored is ``unchanged``; a changed one is refused unless ``update``.
