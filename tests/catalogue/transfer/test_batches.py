@@ -101,3 +101,18 @@ def test_unique_name_skips_every_taken_suffix():
     assert naming.unique_name("ab") == "ab"
     mine = model.Package.get("abc-2")
     assert naming.unique_name("abc-2", exclude_id=mine.id) == "abc-2"
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_acting_as_in_an_application_context_only(app):
+    """With only an application context (the CLI, the job worker) acting_as pushes a request context for the
+    batch with the importing user as current user, and pops it after."""
+    import flask_login
+
+    user = factories.Sysadmin()
+    with app.flask_app.app_context():
+        assert not flask.has_request_context()
+        with importer.acting_as(user["name"]):
+            assert flask.has_request_context() and flask_login.current_user.name == user["name"]
+        assert not flask.has_request_context()

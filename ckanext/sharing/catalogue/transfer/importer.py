@@ -577,10 +577,19 @@ def one_transaction(commit: bool) -> Iterator[None]:
 def acting_as(user_name: str) -> Iterator[None]:
     """The importing user is the request's ``current_user`` (flask-login keeps it in ``g._login_user``)
     while a batch is written, so CKAN's auth functions find it without a users-table query per check
-    (about five per row); the previous one is restored after. Without a request context: nothing to do."""
+    (about five per row); the previous one is restored after. The CLI and the job worker have only an
+    application context: a test request context is pushed for the batch (CKAN's CLI does the same for its
+    commands that need one); without any context there is nothing to do."""
     import flask
 
-    user = model.User.get(user_name) if flask.has_request_context() else None
+    if not flask.has_request_context():
+        if not flask.has_app_context():
+            yield
+            return
+        with flask.current_app.test_request_context(), acting_as(user_name):
+            yield
+        return
+    user = model.User.get(user_name)
     if user is None:
         yield
         return
