@@ -97,12 +97,41 @@ def _append_chain_only(model, n: int) -> list[float]:
     return out
 
 
-def _bulk_fill(model, rows: int) -> float:
-    """Fill the ledger to ``rows`` rows: chain hashes in Python, COPY, then the tree built once."""
+COPY_COLUMNS = ("leaf_index", "id", "created", "actor_id", "actor_name", "action", "package_id", "resource_id",
+                "organization_id", "request_id", "grant_id", "detail", "prev_hash", "hash")
+
+
+def _default_row(i: int) -> dict:
+    """The fill's row ``i`` when the caller gives none: a data access of one fixed dataset."""
+    from ckanext.sharing.ledger import events
+
+    return {"created": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=i), "actor_id": None,
+            "actor_name": f"u{i % 97}", "action": events.DATA_ACCESS, "package_id": "pkg", "resource_id": None,
+            "organization_id": "org", "request_id": None, "grant_id": None,
+            "detail": {"i": i, "channel": "datastore_search"}}
+
+
+def _copy_value(value) -> str:
+    """One COPY text-format field (NULL as \\N; the fill's values hold no tab, newline or backslash)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _bulk_fill(model, rows: int, row_of=None) -> float:
+    """Fill the ledger to ``rows`` rows: chain hashes in Python, COPY, then the tree built once.
+
+    ``row_of(i)`` gives row ``i``'s content (every hashed column but ``id``; default :func:`_default_row`),
+    so other benches (bench/stats.py) seed the rows they need with a valid chain and tree."""
     import sqlalchemy as sa
 
-    from ckanext.sharing.ledger import chain, events, tree
+    from ckanext.sharing.ledger import chain, tree
 
+    row_of = row_of or _default_row
     t0 = time.perf_counter()
     s = model.Session
     append_only = ("sharing_audit", "sharing_audit_node", "sharing_audit_checkpoint")
@@ -113,24 +142,18 @@ def _bulk_fill(model, rows: int) -> float:
         s.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
     raw = s.connection().connection.dbapi_connection
     prev = chain.GENESIS
-    created = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     for chunk in range(0, rows, 50_000):
         buf = io.StringIO()
         for i in range(chunk, min(rows, chunk + 50_000)):
-            row = {"id": i + 1, "created": created + dt.timedelta(seconds=i), "actor_id": None,
-                   "actor_name": f"u{i % 97}", "action": events.DATA_ACCESS, "package_id": "pkg", "resource_id": None,
-                   "organization_id": "org", "request_id": None, "grant_id": None,
-                   "detail": {"i": i, "channel": "datastore_search"}}
+            row = {**row_of(i), "id": i + 1}
             h = chain.row_hash(row, prev)
-            buf.write("\t".join([str(i), str(i + 1), row["created"].isoformat(), row["actor_name"], row["action"],
-                                 "pkg", "org", json.dumps(row["detail"]), prev, h]) + "\n")
+            buf.write("\t".join(_copy_value(v) for v in (i, *(row[c] for c in COPY_COLUMNS[1:-2]), prev, h)) + "\n")
             prev = h
         buf.seek(0)
         with raw.cursor() as cur:
-            cur.copy_expert("COPY sharing_audit (leaf_index, id, created, actor_name, action, package_id, "
-                            "organization_id, detail, prev_hash, hash) FROM STDIN", buf)
+            cur.copy_expert(f"COPY sharing_audit ({', '.join(COPY_COLUMNS)}) FROM STDIN", buf)
     with raw.cursor() as cur:
-        cur.execute("SELECT setval(pg_get_serial_sequence('sharing_audit', 'id'), %s)", (rows,))
+        cur.execute("SELECT setval(pg_get_serial_sequence('sharing_audit', 'id'), %s)", (max(rows, 1),))
     tree.rebuild(s)
     s.commit()
     return time.perf_counter() - t0

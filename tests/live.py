@@ -204,8 +204,11 @@ def _wait_gone(pid: Optional[int], pidfile: Path, seconds: float = 20) -> None:
 class LivePortals:
     """The session's portals, one per distinct (plugins, settings, workers); see the module docstring."""
 
-    def __init__(self, reset: Any) -> None:
+    def __init__(self, reset: Any, prefix: str = "live") -> None:
+        """``reset``: empties the test database and core before the first portal (None: the portals run on
+        services of their own, e.g. the fault tests' stack); ``prefix`` names their ini, pid and log files."""
         self._reset = reset
+        self._prefix = prefix
         self._portals: dict[tuple[Any, ...], LivePortal] = {}
         self._base = _base_settings()
 
@@ -220,7 +223,7 @@ class LivePortals:
         key = (" ".join(plugins.split()), tuple(sorted(settings.items())), workers, tuple(sorted((env or {}).items())))
         portal = self._portals.get(key)
         if portal is None or portal.pid() is None:
-            if not self._portals:
+            if not self._portals and self._reset is not None:
                 self._first_start()
             portal = self._start(key[0], settings, workers, len(self._portals), env or {})
             self._portals[key] = portal
@@ -235,7 +238,7 @@ class LivePortals:
 
     def _start(self, plugins: str, settings: dict[str, str], workers: int, index: int,
                extra_env: dict[str, str]) -> LivePortal:
-        name = f"live-{slot_name()}" + (f"-{index + 1}" if index else "")
+        name = f"{self._prefix}-{slot_name()}" + (f"-{index + 1}" if index else "")
         port = free_port()
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         portal = LivePortal(name=name, port=port, plugins=plugins, config=settings,

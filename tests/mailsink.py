@@ -1,7 +1,8 @@
 """A real SMTP server for tests (aiosmtpd on a loopback port): it receives, refuses or holds messages.
 
 ``MailSink().start()`` listens; ``stop()`` closes the port (connections are then refused, as when a mail
-server is down); ``refuse = True`` answers every message with a temporary failure (451); ``hold()``
+server is down); ``refuse = True`` answers every message with a temporary failure (451), ``refuse_rcpt``
+refuses the addresses it holds (550); ``hold()``
 makes the next message wait in the server until :meth:`release` (a client stuck mid-send).
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ class MailSink:
         self.port = port or free_port()
         self.messages: list[email.message.Message] = []
         self.refuse = False
+        self.refuse_rcpt: set[str] = set()  # addresses answered 550 at RCPT TO (one recipient refused)
         self.arrived = threading.Event()  # a message reached the DATA stage (accepted or not)
         self._hold: Optional[threading.Event] = None
         self._controller: Optional[Controller] = None
@@ -42,6 +44,13 @@ class MailSink:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802 - aiosmtpd
+                          rcpt_options: list[str]) -> str:
+        if address in self.refuse_rcpt:
+            return "550 5.1.1 recipient refused by the test"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
         self.arrived.set()

@@ -202,7 +202,7 @@ def grants_expire(enqueue: bool) -> None:
         click.echo(f"enqueued job {job_id}")
         return
     result = schedule.expire_and_remind()
-    click.echo(f"{len(result['expired'])} grant(s) expired, {result['reminders_sent']} reminder(s) sent, "
+    click.echo(f"{len(result['expired'])} grant(s) expired, {len(result['reminders'])} reminder(s) queued, "
                f"{len(result['overdue'])} overdue request(s) flagged")
 
 

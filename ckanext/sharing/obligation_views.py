@@ -32,25 +32,16 @@ obligations.before_request(views._check_csrf)
 _action = views._action
 
 
-def _summary(errors: dict[str, Any]) -> str:
-    return "; ".join(f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in errors.items())
-
-
 def deliver(id: str):
     """Record a delivery (POST); back to the organization's grants."""
     if not views._logged_in():
         return views._login_redirect()
     form = tk.request.form
-    try:
-        grant = _action("sharing_grant_show", {"id": id})
-        _action("sharing_grant_deliver", {"id": id, "method": form.get("method", ""), "note": form.get("note") or None})
-        h.flash_success(tk._("Delivery recorded."))
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Grant not found"))
-    except tk.NotAuthorized:
-        return tk.abort(403, tk._("Only the providing organization's admins may record a delivery"))
-    except tk.ValidationError as e:
-        h.flash_error(_summary(e.error_dict))
+    grant = views.grant_or_abort(id)
+    views.flash_action(
+        lambda: _action("sharing_grant_deliver", {"id": id, "method": form.get("method", ""),
+                                                  "note": form.get("note") or None}),
+        done=tk._("Delivery recorded."), denied=tk._("Only the providing organization's admins may record a delivery"))
     return tk.redirect_to("sharing.org_grants", id=grant["owner_org"])
 
 
@@ -94,13 +85,9 @@ def correction_page(id: str):
             return views._login_redirect()
         data = {"package_id": pkg["id"], "description": tk.request.form.get("description", ""),
                 "resource_id": tk.request.form.get("resource_id") or None}
-        try:
-            _action("sharing_correction_create", data)
-        except tk.ValidationError as e:
-            errors = e.error_dict
-        except tk.NotAuthorized:
-            return tk.abort(403, tk._("Only users who may get this dataset's data may report an error in it"))
-        else:
+        errors = views.submit_form("sharing_correction_create", data,
+                                   tk._("Only users who may get this dataset's data may report an error in it"))
+        if not errors:
             h.flash_success(tk._("Thank you: the providing department must answer within 10 working days."))
             return tk.redirect_to("sharing_obligations.correction", id=pkg["name"])
     mine = _action("sharing_correction_list", {"package_id": pkg["id"], "mine": True})["results"] \
@@ -117,14 +104,11 @@ def org_corrections(id: str):
     group = views._org_or_abort(id)
     if tk.request.method == "POST":
         form = tk.request.form
-        try:
-            _action("sharing_correction_answer", {"id": form.get("id", ""), "answer": form.get("answer", ""),
-                                                  "corrected": form.get("corrected", "false")})
-            h.flash_success(tk._("Answer sent."))
-        except (tk.ObjectNotFound, tk.NotAuthorized):
-            return tk.abort(403, tk._("Only the providing organization's admins may answer this correction request"))
-        except tk.ValidationError as e:
-            h.flash_error(_summary(e.error_dict))
+        views.flash_action(
+            lambda: _action("sharing_correction_answer", {"id": form.get("id", ""), "answer": form.get("answer", ""),
+                                                          "corrected": form.get("corrected", "false")}),
+            done=tk._("Answer sent."),
+            denied=tk._("Only the providing organization's admins may answer this correction request"))
         return tk.redirect_to("sharing_obligations.org_corrections", id=group["name"])
     try:
         result = _action("sharing_correction_list", {"organization_id": group["id"], "limit": 1000})
@@ -140,19 +124,17 @@ def suspensions():
         return views._login_redirect()
     if tk.request.method == "POST":
         form = tk.request.form
-        try:
-            if form.get("lift"):
-                _action("sharing_suspension_lift", {"id": form["lift"], "reason": form.get("reason", "")})
-                h.flash_success(tk._("Suspension lifted."))
-            else:
-                _action("sharing_suspension_create", {k: form.get(k) or None for k in
-                                                      ("user_id", "organization_id", "provider_org_id")}
-                        | {"reason": form.get("reason", "")})
-                h.flash_success(tk._("Sharing rights suspended."))
-        except (tk.ObjectNotFound, tk.NotAuthorized):
-            return tk.abort(403, tk._("Not authorized to change this suspension"))
-        except tk.ValidationError as e:
-            h.flash_error(_summary(e.error_dict))
+        denied = tk._("Not authorized to change this suspension")
+        if form.get("lift"):
+            views.flash_action(
+                lambda: _action("sharing_suspension_lift", {"id": form["lift"], "reason": form.get("reason", "")}),
+                done=tk._("Suspension lifted."), denied=denied)
+        else:
+            views.flash_action(
+                lambda: _action("sharing_suspension_create", {k: form.get(k) or None for k in
+                                                              ("user_id", "organization_id", "provider_org_id")}
+                                | {"reason": form.get("reason", "")}),
+                done=tk._("Sharing rights suspended."), denied=denied)
         return tk.redirect_to("sharing_obligations.suspensions")
     rows = _action("sharing_suspension_list", {"limit": 1000})["results"]
     for row in rows:

@@ -61,7 +61,9 @@ def _field_label(key: str) -> str:
         "use_basis": tk._("Use basis (使用依据)"), "use_scope": tk._("Use scope (使用范围)"),
         "share_method": tk._("Sharing method (共享方式)"), "missing": tk._("What is missing"),
         "working_days": tk._("Working days"), "approve": tk._("Decision"), "note": tk._("Note"),
-        "id": tk._("Request"),
+        "id": tk._("Request"), "method": tk._("Delivery method"), "description": tk._("Description"),
+        "answer": tk._("Answer"), "grant_id": tk._("Grant"), "user_id": tk._("User"),
+        "provider_org_id": tk._("Providing department"),
     }.get(key, key)
 
 
@@ -69,6 +71,45 @@ def _error_summary(errors: dict[str, Any]) -> dict[str, str]:
     """All errors of a form at once, by field key, each message led by its field's label."""
     return {key: _field_label(key) + ": " + "; ".join(str(v) for v in (val if isinstance(val, list) else [val]))
             for key, val in errors.items()}
+
+
+def flash_action(call: Callable[[], Any], *, done: str, denied: str, not_found: Optional[str] = None) -> Any:
+    """Run the action of a POST-only form: flash ``done`` (and return the result) or every validation error
+    with its label; 404 for a missing object (403 with ``denied`` when ``not_found`` is not given), 403 with
+    ``denied`` when the caller may not act."""
+    try:
+        result = call()
+    except tk.ObjectNotFound:
+        return tk.abort(404, not_found) if not_found else tk.abort(403, denied)
+    except tk.NotAuthorized:
+        return tk.abort(403, denied)
+    except tk.ValidationError as e:
+        h.flash_error("; ".join(_error_summary(e.error_dict).values()))
+        return None
+    h.flash_success(done)
+    return result
+
+
+def submit_form(action: str, data: dict[str, Any], denied: str) -> dict[str, Any]:
+    """Call the action of a page's own form: its validation errors (``{}`` when it succeeded) to show beside
+    the fields, or 403 with ``denied``."""
+    try:
+        _action(action, data)
+    except tk.ValidationError as e:
+        return e.error_dict
+    except tk.NotAuthorized:
+        return tk.abort(403, denied)
+    return {}
+
+
+def grant_or_abort(id: str) -> dict[str, Any]:
+    """The grant the caller may see, or 404 / 403 as CKAN's pages answer."""
+    try:
+        return _action("sharing_grant_show", {"id": id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Grant not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see this grant"))
 
 
 def _org_or_abort(id: str) -> dict[str, Any]:
@@ -107,13 +148,8 @@ def request_access(id: str):
             "resource_ids": form.getlist("resource_ids"),
             "organization_id": form.get("organization_id") or None,
         }
-        try:
-            _action("sharing_request_create", data)
-        except tk.ValidationError as e:
-            errors = e.error_dict
-        except tk.NotAuthorized:
-            return tk.abort(403, tk._("Not authorized to request access"))
-        else:
+        errors = submit_form("sharing_request_create", data, tk._("Not authorized to request access"))
+        if not errors:
             h.flash_success(tk._("Your request was sent to the owning department."))
             return tk.redirect_to("sharing.dashboard")
     mine: list[dict[str, Any]] = []
@@ -164,15 +200,9 @@ def withdraw(id: str):
     """The requester withdraws a pending request (POST only)."""
     if not _logged_in():
         return _login_redirect()
-    try:
-        _action("sharing_request_withdraw", {"id": id})
-        h.flash_success(tk._("Request withdrawn."))
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Access request not found"))
-    except tk.NotAuthorized:
-        return tk.abort(403, tk._("Only the requester may withdraw this request"))
-    except tk.ValidationError as e:
-        h.flash_error("; ".join(_error_summary(e.error_dict).values()))
+    flash_action(lambda: _action("sharing_request_withdraw", {"id": id}), done=tk._("Request withdrawn."),
+                 denied=tk._("Only the requester may withdraw this request"),
+                 not_found=tk._("Access request not found"))
     return tk.redirect_to("sharing.dashboard")
 
 
@@ -338,16 +368,10 @@ def revoke(id: str):
     """Revoke a grant (POST only); back to the organization's grants list."""
     if not _logged_in():
         return _login_redirect()
-    try:
-        grant = _action("sharing_grant_show", {"id": id})
-        _action("sharing_grant_revoke", {"id": id, "reason": tk.request.form.get("reason", "")})
-        h.flash_success(tk._("Grant revoked."))
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Grant not found"))
-    except tk.NotAuthorized:
-        return tk.abort(403, tk._("Only the owning organization's admins may revoke this grant"))
-    except tk.ValidationError as e:
-        h.flash_error("; ".join(_error_summary(e.error_dict).values()))
+    grant = grant_or_abort(id)
+    flash_action(lambda: _action("sharing_grant_revoke", {"id": id, "reason": tk.request.form.get("reason", "")}),
+                 done=tk._("Grant revoked."),
+                 denied=tk._("Only the owning organization's admins may revoke this grant"))
     return tk.redirect_to("sharing.org_grants", id=grant["owner_org"])
 
 

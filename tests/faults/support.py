@@ -1,27 +1,35 @@
-"""Services of our own for the fault tests (no tests here): they fail on purpose, the shared ones never do.
+"""A stack of our own for the fault tests (no tests here): real services that the tests stop and restart.
 
-- :class:`RedisServer`: a real ``redis-server`` on a free port, stopped and started by the test.
-- :class:`TcpProxy`: a loopback TCP relay in front of the shared PostgreSQL or Solr; :meth:`TcpProxy.cut`
-  closes every relayed connection and the port (for the portal the service is gone: connection reset,
-  then refused), :meth:`TcpProxy.restore` listens again. The shared services on 5433/8983 are never touched.
+- :class:`FaultStack`: a PostgreSQL cluster, a Redis and a Solr node started by ``bin/stack`` on free ports with
+  a state directory of their own (``$SHARING_STATE/faults-<slot>``), the portal's database initialised on them
+  (``bin/stack init``), a live gunicorn portal and an RQ worker using them. A test stops the real process
+  (``bin/stack pg-stop`` / ``redis-stop`` / ``solr-stop``) and starts it again; the suite's services are never
+  touched. Users are created in its database with CKAN's own model classes on a session of the stack's engine.
 - :class:`Worker`: ``ckan jobs worker`` in its own process group, so a test can SIGKILL it mid-job.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import signal
-import socket
 import subprocess
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
-from urllib.parse import urlsplit, urlunsplit
 
-from tests.live import LOG_DIR, ROOT
-from tests.mailsink import free_port
+import requests
+import sqlalchemy as sa
+
+from tests.live import LOG_DIR, ROOT, STATE, LivePortal, LivePortals, slot_name
+from tests.mailsink import MailSink, free_port
 
 CKAN = ROOT / ".venv" / "bin" / "ckan"
+STACK = ROOT / "bin" / "stack"
+# What the suite exports for its own services: bin/stack would use those instead of starting ours.
+_SUITE_SERVICES = ("CKAN_SQLALCHEMY_URL", "CKAN_SOLR_URL", "CKAN_REDIS_URL", "CKAN_DATASTORE_WRITE_URL",
+                   "CKAN_DATASTORE_READ_URL", "CKAN_STORAGE_PATH", "CKAN_INI", "SOLR_MODE")
 
 
 def wait_until(check: Callable[[], Any], seconds: float = 30, what: str = "condition") -> Any:
@@ -36,128 +44,146 @@ def wait_until(check: Callable[[], Any], seconds: float = 30, what: str = "condi
         time.sleep(0.2)
 
 
-def with_port(url: str, port: int) -> str:
-    """``url`` with its host:port replaced by 127.0.0.1:``port`` (credentials, path and query kept)."""
-    parts = urlsplit(url)
-    auth = parts.netloc.rpartition("@")[0]
-    return urlunsplit(parts._replace(netloc=(auth + "@" if auth else "") + f"127.0.0.1:{port}"))
+@dataclass
+class FaultUser:
+    """A user of the fault stack's database with an API token."""
 
-
-def upstream(url: str) -> tuple[str, int]:
-    """(host, port) a service URL points at."""
-    parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or {"postgresql": 5432, "http": 80, "redis": 6379}[parts.scheme]
-
-
-class TcpProxy:
-    """A relay 127.0.0.1:``port`` → ``target`` that a test can cut and restore."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self._server: Optional[socket.socket] = None
-        self._conns: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def start(self) -> "TcpProxy":
-        """Listen and relay."""
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen(64)
-        self._server = server
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
-        return self
-
-    restore = start
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            try:
-                remote = socket.create_connection(self.target, timeout=10)
-            except OSError:
-                client.close()
-                continue
-            remote.settimeout(None)
-            with self._lock:
-                self._conns.update((client, remote))
-            for src, dst in ((client, remote), (remote, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                self._close(sock)
-
-    def _close(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._conns.discard(sock)
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
-
-    def cut(self) -> None:
-        """Stop listening and reset every relayed connection: the service is gone for the portal."""
-        if self._server is not None:
-            try:  # close() alone does not wake the thread blocked in accept(): the port would keep listening
-                self._server.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self._server.close()
-            self._server = None
-        with self._lock:
-            conns = list(self._conns)
-        for sock in conns:
-            self._close(sock)
-
-    stop = cut
-
-
-class RedisServer:
-    """A throw-away ``redis-server`` (no persistence) on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: Optional[subprocess.Popen[bytes]] = None
+    id: str
+    name: str
+    email: str
+    token: str
 
     @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": self.token}
 
-    def start(self) -> "RedisServer":
-        """Start it and wait until it answers PING."""
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self.ping, 20, f"redis on {self.port}")
-        return self
 
-    def ping(self) -> bool:
-        """Whether it answers."""
-        import redis
+class FaultStack:
+    """Real PostgreSQL, Redis and Solr of the fault tests, their portal, worker and SMTP sink."""
 
+    def __init__(self, plugins: str, config: dict[str, Any]) -> None:
+        self.slot = slot_name()
+        self.state = STATE / f"faults-{self.slot}"
+        self.ports = {"PG_PORT": free_port(), "REDIS_PORT": free_port(), "SOLR_PORT": free_port()}
+        if os.geteuid() == 0:  # PostgreSQL runs as `postgres` (bin/stack): a directory that user reaches
+            tag = hashlib.sha1(str(self.state).encode()).hexdigest()[:12]
+            pg_home = Path("/var/lib/ckanext-sharing") / f"faults-{tag}"
+        else:
+            pg_home = self.state / "pg"
+        self.stack_env = {k: v for k, v in os.environ.items() if k not in _SUITE_SERVICES}
+        self.stack_env.update({k: str(v) for k, v in self.ports.items()}, SHARING_STATE=str(self.state),
+                              PG_HOME=str(pg_home), SHARING_SOLR_LIB=str(STATE / "solr-lib"), SOLR_HEAP="512m",
+                              CKAN_PORT=str(free_port()))
+        pg = f"ckan_pass@127.0.0.1:{self.ports['PG_PORT']}"  # bin/stack's roles and password
+        self.db_url = f"postgresql://ckan_default:{pg}/ckan_default"
+        self.sink = MailSink()
+        self.env = {
+            "CKAN_SQLALCHEMY_URL": self.db_url,
+            "CKAN_DATASTORE_WRITE_URL": f"postgresql://ckan_default:{pg}/datastore_default",
+            "CKAN_DATASTORE_READ_URL": f"postgresql://datastore_default:{pg}/datastore_default",
+            "CKAN_SOLR_URL": f"http://127.0.0.1:{self.ports['SOLR_PORT']}/solr/ckan",
+            "CKAN_REDIS_URL": f"redis://127.0.0.1:{self.ports['REDIS_PORT']}/0",
+            "CKAN_STORAGE_PATH": str(self.state / "storage"),
+            "CKAN_SMTP_SERVER": self.sink.address,
+            "CKAN_SMTP_MAIL_FROM": "portal@example.org",
+        }
+        self.plugins, self.config = plugins, config
+        self.engine = sa.create_engine(self.db_url, pool_pre_ping=True)
+        self._portals = LivePortals(None, prefix="faults")
+        self.portal: Optional[LivePortal] = None
+        self._worker: Optional[Worker] = None
+        self.sysadmin: Optional[FaultUser] = None
+
+    # --- services -----------------------------------------------------------------------------
+
+    def bin_stack(self, *args: str, timeout: int = 300) -> str:
+        """``bin/stack ARGS`` on this stack's ports and state; its stderr (fails the test when it fails)."""
+        done = subprocess.run([str(STACK), *args], env=self.stack_env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+        assert done.returncode == 0, f"bin/stack {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+        return done.stderr
+
+    def stop(self, service: str) -> None:
+        """Stop the real ``pg``, ``redis`` or ``solr`` process of this stack."""
+        self.bin_stack(f"{service}-stop")
+        if service == "pg":
+            self.engine.dispose()
+
+    def start(self, service: str) -> None:
+        """Start it again (bin/stack waits until it answers; for Solr also until the portal's core has loaded)."""
+        self.bin_stack(f"{service}-start")
+        if service == "solr":
+            wait_until(self._core_loaded, 120, "the Solr core to load")
+
+    def _core_loaded(self) -> bool:
+        """Whether the portal's Solr core answers a query (after a start it says 503 "SolrCore is loading")."""
         try:
-            return bool(redis.Redis.from_url(self.url, socket_timeout=1).ping())
-        except redis.RedisError:
+            return requests.get(self.env["CKAN_SOLR_URL"] + "/select", params={"q": "*:*", "rows": 0},
+                                timeout=10).status_code == 200
+        except requests.RequestException:
             return False
 
-    def stop(self) -> None:
-        """Stop it (its data is gone with it)."""
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(20)
-            self.proc = None
+    def up(self) -> "FaultStack":
+        """Start the services, initialise the portal's database, then the portal, the worker and the sink."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        (self.state / "ckan.ini").unlink(missing_ok=True)  # bin/stack init writes it anew, with this run's ports
+        self.bin_stack("start")
+        wait_until(self._core_loaded, 120, "the Solr core to load")
+        self.bin_stack("init", timeout=600)
+        self.sink.start()
+        self.portal = self._portals.get(plugins=self.plugins, config=self.config, env=self.env)
+        self.sysadmin = self.make_user(sysadmin=True)
+        self.worker()
+        return self
+
+    def close(self) -> None:
+        """Stop the worker, the portal, the sink and the services (their data stays for the next run)."""
+        try:
+            if self._worker is not None:
+                self._worker.stop()
+            self._portals.stop_all()
+            self.sink.stop()
+            self.engine.dispose()
+        finally:
+            self.bin_stack("stop")
+
+    def worker(self) -> "Worker":
+        """The portal's job worker, started when none runs."""
+        assert self.portal is not None
+        if self._worker is None or self._worker.proc is None or self._worker.proc.poll() is not None:
+            self._worker = Worker(self.portal.ini, self.env, self.env["CKAN_REDIS_URL"],
+                                  f"{self.portal.name}-worker").start()
+        return self._worker
+
+    def ckan(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A ``ckan`` command on the portal's ini and this stack's services."""
+        assert self.portal is not None
+        return ckan(self.portal.ini, self.env, *args)
+
+    # --- data -----------------------------------------------------------------------------------
+
+    def make_user(self, sysadmin: bool = False) -> FaultUser:
+        """A user with a password and an API token, in this stack's database (CKAN's model classes)."""
+        from sqlalchemy import orm
+
+        from ckan import model
+        from ckan.lib import api_token
+
+        name = f"fault-{secrets.token_hex(4)}"
+        with orm.Session(self.engine) as session:
+            user = model.User(name=name, email=f"{name}@example.org", password=secrets.token_urlsafe(16),
+                              sysadmin=sysadmin, state="active")
+            session.add(user)
+            session.flush()
+            token = model.ApiToken(user_id=user.id, name="faults")
+            session.add(token)
+            session.commit()
+            return FaultUser(id=user.id, name=name, email=user.email, token=api_token.encode({"jti": token.id}))
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        """Rows of a query on this stack's database (a connection of the test's own)."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), params).mappings())
 
 
 class Worker:

@@ -24,7 +24,7 @@ from ckan.tests import factories
 
 from ckanext.sharing.ledger import verification
 from ckanext.sharing.model import SharingRequest
-from ckanext.sharing.model.outbox import SharingOutbox
+from ckanext.sharing.model.outbox import SharingOutbox, SharingOutboxMessage
 
 from tests.faults.support import Worker, _descendants, wait_until
 from tests.live import make_user
@@ -153,7 +153,7 @@ def _soak(portal: Any, workers: list[Worker], sink: MailSink) -> None:
 
     def rows() -> list[Any]:
         model.Session.rollback()
-        found = model.Session.execute(sa.select(SharingOutbox.state, SharingOutbox.attempts).where(
+        found = model.Session.execute(sa.select(SharingOutbox.id, SharingOutbox.state, SharingOutbox.attempts).where(
             SharingOutbox.args[0].astext.in_(req_ids))).all()
         model.Session.rollback()
         return found
@@ -165,6 +165,14 @@ def _soak(portal: Any, workers: list[Worker], sink: MailSink) -> None:
     expected = outbox_states["sent"]
     received = sink.wait(expected, 30)
     report = verification.verify_ledger([])
+    # every message the outbox recorded as accepted arrived, each Message-ID once (SPEC §8)
+    model.Session.rollback()
+    recorded = {m for (m,) in model.Session.execute(sa.select(SharingOutboxMessage.message_id).where(
+        SharingOutboxMessage.outbox_id.in_([r.id for r in final]), SharingOutboxMessage.state == "sent"))}
+    model.Session.rollback()
+    arrived = [m["Message-ID"] for m in received]
+    duplicates = len(arrived) - len(set(arrived))
+    missing = recorded - set(arrived)
 
     lat = sorted(tally.latencies)
     states = Counter(r.state for r in reqs)
@@ -183,6 +191,7 @@ def _soak(portal: Any, workers: list[Worker], sink: MailSink) -> None:
         ("e-mails expected (outbox rows sent)", str(expected)),
         ("e-mails received by the sink", str(len(received))),
         ("outbox rows run more than once", str(run_twice)),
+        ("Message-IDs recorded sent / missing / received twice", f"{len(recorded)} / {len(missing)} / {duplicates}"),
         ("outbox rows failed", str(outbox_states["failed"])),
         ("ledger rows / verifies", f"{report.size} / {report.ok}"),
         ("web workers RSS before → after (MiB)", ", ".join(
@@ -197,5 +206,6 @@ def _soak(portal: Any, workers: list[Worker], sink: MailSink) -> None:
     assert states.get("pending", 0) == 0, states
     assert outbox_states["failed"] == 0
     assert len(received) == expected and run_twice == 0  # no e-mail lost, none sent twice
+    assert len(recorded) == expected and not missing and duplicates == 0
     assert expected == 2 * len(reqs)  # one to the decider, one decision to the requester, per request
     assert report.ok, [p.message for p in report.problems]

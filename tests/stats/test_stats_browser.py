@@ -96,7 +96,8 @@ def test_department_and_authority_pages_render_for_their_readers(app, portal: Li
     dept = portal.action("sharing_stats_department_show", w.tokens["admin_b"], organization_id=org_b)
     queue = [int(v[0]) for v in _table(browser, "queue").values()]
     assert queue == [dept["queue"][k] for k in ("pending", "overdue", "due_soon", "returned", "escalated")] + [
-        dept["grants"][k] for k in ("active", "expiring", "undelivered", "delivery_overdue")]
+        dept["grants"][k] for k in ("active", "expiring", "undelivered", "delivery_overdue")] + [
+        dept["use_reports"][k] for k in ("reports_awaited", "reports_due")]
     grants = _table(browser, "grant_accesses")
     assert [int(v[0]) for v in grants.values()] == [g["accesses"] for g in dept["grant_accesses"]]
 

@@ -22,6 +22,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.sharing.ledger import chain as audit, events
 from ckanext.sharing.model import SharingGrant
+from ckanext.sharing.model.outbox import SharingOutbox
 
 from tests.workflow.support import PLUGINS, api, build_world, ctx, request_body
 
@@ -163,6 +164,10 @@ def test_expiry_job_and_reminders_via_cli_and_worker(app, smtp_sink, worker_ini)
     assert list(states.values()).count("active") == 2
     reminders = [m for m in sink.messages if "ends soon" in _subject(m)]
     assert [w.users["requester"]["email"] in _to(m) for m in reminders] == [True]
+    # the reminder went through the durable outbox like every other e-mail (SPEC §8)
+    queued = model.Session.query(SharingOutbox).filter(SharingOutbox.job.endswith(":expiry_reminder")).all()
+    assert [(r.args, r.state) for r in queued] == [([soon_grant["id"]], "sent")]
+    assert reminders[0]["Message-ID"].startswith(f"<sharing-outbox.{queued[0].id}.")
     expire_rows = call_action("sharing_audit_list", ctx(w, "sysadmin"), action=events.GRANT_EXPIRE)["results"]
     assert [r["grant_id"] for r in expire_rows] == [ended_grant["id"]]
     overdue = [m for m in sink.messages if "Overdue access request" in _subject(m)]
@@ -174,7 +179,7 @@ def test_expiry_job_and_reminders_via_cli_and_worker(app, smtp_sink, worker_ini)
     # running it again sends no second reminder and expires nothing more
     again = _ckan(worker_ini, smtp, "sharing", "grants", "expire")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "0 grant(s) expired, 0 reminder(s) sent, 0 overdue request(s) flagged" in again.stdout
+    assert "0 grant(s) expired, 0 reminder(s) queued, 0 overdue request(s) flagged" in again.stdout
     assert len([m for m in sink.messages if "ends soon" in _subject(m)]) == 1
     assert len([m for m in sink.messages if "Overdue" in _subject(m)]) == 1
 

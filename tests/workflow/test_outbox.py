@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 import sqlalchemy as sa
 
 from ckan import model
 from ckan.lib import jobs as ckan_jobs
+from ckan.tests.helpers import call_action
 
 from ckanext.sharing.cli import sharing as sharing_cli
-from ckanext.sharing.model.outbox import SharingOutbox
+from ckanext.sharing.model.outbox import SharingOutbox, SharingOutboxMessage
 from ckanext.sharing.workflow import notify, outbox
 
 from tests.mailsink import MailSink, free_port, header
-from tests.workflow.support import PLUGINS, api, build_world, request_body
+from tests.workflow.support import PLUGINS, api, build_world, ctx, request_body
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -152,3 +154,92 @@ def test_backoff_doubles_up_to_six_hours():
     """The wait doubles with each failure and never exceeds six hours."""
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
     assert outbox.backoff(30) == dt.timedelta(hours=6)
+
+
+def _claims(row_id: str) -> dict[str, tuple[str, int]]:
+    """The message claims of an outbox row: key → (state, attempts)."""
+    model.Session.rollback()
+    return {m.key: (m.state, m.attempts) for m in model.Session.query(SharingOutboxMessage).filter_by(outbox_id=row_id)}
+
+
+def test_message_id_is_derived_from_the_outbox_row(app, sink):
+    """Each e-mail carries the Message-ID of its outbox row and recipient, recorded as sent."""
+    world, _ = _request(app)
+    row = _rows()[0]
+    assert outbox.run(row.id) is True
+    (msg,) = sink.wait(1)
+    decider = world.users["admin_b"]
+    assert header(msg, "Message-ID") == outbox.message_id(row.id, f"user:{decider['id']}")
+    assert header(msg, "Message-ID").startswith(f"<sharing-outbox.{row.id}.")
+    assert _claims(row.id) == {f"user:{decider['id']}": ("sent", 1)}
+
+
+def test_a_retry_sends_only_the_messages_not_yet_accepted(app, sink):
+    """When the mail server refuses one of two recipients, the retry sends that one only: nobody gets a copy."""
+    world, _ = _request(app)
+    call_action("organization_member_create", ctx(world, "sysadmin"), id=world.orgs["b"]["id"],
+                username=world.users["editor_b"]["name"], role="admin")
+    row = _rows()[0]
+    editor = world.users["editor_b"]
+    sink.refuse_rcpt = {editor["email"]}
+    assert outbox.run(row.id) is False
+    first = _claims(row.id)
+    assert first[f"user:{editor['id']}"] == ("unsent", 1)
+    accepted = {k for k, (state, _) in first.items() if state == "sent"}
+    assert len(sink.messages) == len(accepted)
+    sink.refuse_rcpt = set()
+    assert outbox.run(row.id) is True
+    final = _claims(row.id)
+    assert len(final) >= 2 and all(state == "sent" for state, _ in final.values())
+    assert final[f"user:{editor['id']}"] == ("sent", 2)
+    assert all(final[k] == ("sent", 1) for k in accepted)  # not handed to the server again
+    sink.wait(len(final))
+    to = [header(m, "To") for m in sink.messages]
+    assert len(to) == len(set(to)) == len(final)  # each decider got exactly one copy
+
+
+def test_a_duplicated_run_after_the_messages_were_sent_sends_nothing(app, sink):
+    """A row run again after its e-mails were accepted (the row's own 'sent' lost, or a duplicated job)
+    sends no second copy."""
+    _request(app)
+    row = _rows()[0]
+    assert outbox.run(row.id) is True
+    sink.wait(1)
+    model.Session.execute(sa.update(SharingOutbox.__table__).where(SharingOutbox.id == row.id)
+                          .values(state="pending"))
+    model.Session.commit()
+    assert outbox.run(row.id) is True
+    time.sleep(0.5)  # a second copy would have arrived by now
+    assert len(sink.messages) == 1
+
+
+def test_a_claim_left_sending_is_sent_again_with_the_same_message_id(app, sink):
+    """The at-least-once window: a claim left 'sending' by an attempt that died after handing the message over
+    is sent again, with the same Message-ID."""
+    world, _ = _request(app)
+    row = _rows()[0]
+    key = f"user:{world.users['admin_b']['id']}"
+    model.Session.add(SharingOutboxMessage(outbox_id=row.id, key=key, message_id=outbox.message_id(row.id, key),
+                                           state="sending", attempts=1))
+    model.Session.commit()
+    assert outbox.run(row.id) is True
+    (msg,) = sink.wait(1)
+    assert header(msg, "Message-ID") == outbox.message_id(row.id, key)
+    assert _claims(row.id) == {key: ("sent", 2)}
+
+
+def test_a_message_another_attempt_is_sending_is_not_sent_twice(app, sink):
+    """While another connection holds a message's claim lock the attempt sends nothing and is retried later."""
+    world, _ = _request(app)
+    row = _rows()[0]
+    key = f"user:{world.users['admin_b']['id']}"
+    with model.meta.engine.connect() as other:
+        other.execute(sa.select(sa.func.pg_advisory_lock(
+            sa.func.hashtextextended(f"sharing_outbox_message:{row.id}:{key}", 0))))
+        assert outbox.run(row.id) is False
+        assert "MessageBusy" in _rows()[0].last_error
+        other.execute(sa.select(sa.func.pg_advisory_unlock_all()))
+        other.commit()
+    assert sink.messages == []
+    assert outbox.deliver_due(ignore_backoff=True).sent == 1
+    assert len(sink.wait(1)) == 1

@@ -212,7 +212,7 @@ BAD_INPUT = [
     ("sharing_correction_answer", {}, {"id", "answer", "corrected"}),
     ("sharing_correction_list", {"state": "x", "mine": "perhaps"}, {"state", "mine"}),
     ("sharing_stats_show", {"organization_id": "two words"}, {"organization_id"}),
-    ("sharing_stats_department_show", {}, {"organization_id"}),
+    ("sharing_stats_department_show", {"figure": "bogus"}, {"organization_id", "figure"}),
     ("sharing_stats_department_list", {"sort": "bogus", "order": "sideways"}, {"sort", "order"}),
 ]
 

@@ -33,7 +33,7 @@ from ckanext.dcat.profiles import ADMS, DCAT, DCT, FOAF, RDF, RDFS, SKOS, VCARD,
 from ckanext.dcat.utils import catalog_uri, publisher_uri_organization_fallback, resource_uri
 
 # The one place this package reaches into the access layer (dict-level helpers only, no decisions).
-from ckanext.sharing import config
+from ckanext.sharing import config, values
 from ckanext.sharing.access import policy
 from ckanext.sharing.access.masking import request_url
 
@@ -45,6 +45,9 @@ ACCESS_RIGHTS = {
     policy.CONDITIONAL: EU_AUTHORITY + "access-right/RESTRICTED",
     policy.NOT_SHARED: EU_AUTHORITY + "access-right/NON_PUBLIC",
 }
+
+# dct:accessRights -> tier, for harvesting (parse_dataset).
+TIERS = {uri: tier for tier, uri in ACCESS_RIGHTS.items()}
 
 # update_cycle (SPEC §6) -> EU frequency vocabulary (REGULATION.md "DCAT-AP").
 FREQUENCIES = {
@@ -89,12 +92,15 @@ def rights_text(dataset_dict: dict[str, Any]) -> Optional[str]:
     """What ``dct:rights`` states: the sharing condition of a conditional dataset (共享条件) and its sharing
     scope (共享范围, Regulation Art. 15) or the basis for not sharing (不予共享依据), SPEC §1."""
     tier = tier_of(dataset_dict)
+
+    def text(key: str) -> str:  # the catalogue schema's field, or the extra of CKAN's own schema
+        return str(values.field_or_extra(dataset_dict, key) or "").strip()
+
     if tier == policy.CONDITIONAL:
-        condition = (dataset_dict.get("share_condition") or "").strip()
-        scope = (dataset_dict.get("share_scope") or "").strip()  # 共享范围, Regulation Art. 15
+        condition, scope = text("share_condition"), text("share_scope")  # 共享范围, Regulation Art. 15
         return "\n".join(filter(None, (condition, scope and SCOPE_PREFIX + scope))) or None
     if tier == policy.NOT_SHARED:
-        return (dataset_dict.get("share_basis") or "").strip() or None
+        return text("share_basis") or None
     return None
 
 
@@ -248,6 +254,30 @@ class SharingDCATAPProfile(RDFProfile):
             self.g.add((node, RDFS.label, Literal(title or (licence.title if licence else license_id))))
         self.g.add((node, RDF.type, DCT.LicenseDocument))
         return node
+
+    # --- harvesting (RDF in) -------------------------------------------------------------------
+    def parse_dataset(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> dict[str, Any]:
+        """Read back what :meth:`graph_from_dataset` states, so another portal running ``sharing`` that
+        harvests this catalogue with ckanext-dcat's ``dcat_rdf_harvester`` keeps the tier (SPEC §3b
+        "Harvest"): ``sharing_tier`` from ``dct:accessRights``, and from ``dct:rights`` the
+        ``share_condition`` and ``share_scope`` (conditional) or ``share_basis`` (not_shared) the tier needs.
+        A dataset without one of our access-right concepts is left to the other profiles."""
+        tier = TIERS.get(str(self.g.value(dataset_ref, DCT.accessRights) or ""))
+        if tier is None:
+            return dataset_dict
+        dataset_dict["sharing_tier"] = tier
+        rights = self.g.value(dataset_ref, DCT.rights)
+        text = self._object_value(dataset_ref, DCT.rights) if rights is not None else ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if tier == policy.CONDITIONAL:
+            scope = [line[len(SCOPE_PREFIX):] for line in lines if line.startswith(SCOPE_PREFIX)]
+            condition = [line for line in lines if not line.startswith(SCOPE_PREFIX)]
+            dataset_dict["share_condition"] = "\n".join(condition)
+            if scope:
+                dataset_dict["share_scope"] = scope[0]
+        elif tier == policy.NOT_SHARED:
+            dataset_dict["share_basis"] = "\n".join(lines)
+        return dataset_dict
 
     # --- catalogue -----------------------------------------------------------------------------
     def graph_from_catalog(self, catalog_dict: Optional[dict[str, Any]], catalog_ref: URIRef) -> None:

@@ -510,29 +510,30 @@ def _add_resources(context: dict[str, Any], pkg_id: str, spec: dict[str, Any], r
         report.count(f"resource:{kind}", True)
 
 
+def _create_missing(kind: str, items: list[dict[str, Any]], report: LoadReport,
+                    create: Callable[[dict[str, Any]], None]) -> None:
+    """``create`` each item whose name is not yet a ``kind`` (group or user) in the database; the report
+    counts created and skipped ones (loading twice changes nothing)."""
+    exists = _existing(kind, [item["name"] for item in items])
+    for item in items:
+        if item["name"] not in exists:
+            create(item)
+        report.count("organization" if kind == "group" else kind, item["name"] not in exists)
+
+
 def _load_orgs(context: dict[str, Any], orgs: list[dict[str, Any]], report: LoadReport) -> None:
     import ckan.plugins.toolkit as tk
 
-    exists = _existing("group", [o["name"] for o in orgs])
-    for org in orgs:
-        if org["name"] in exists:
-            report.count("organization", False)
-            continue
-        tk.get_action("organization_create")(dict(context), {
-            "name": org["name"], "title": org["title"], "description": org.get("description", ""),
-            "uscc": org.get("uscc") or make_uscc(org["name"], org.get("division", "520100")),
-        })
-        report.count("organization", True)
+    _create_missing("group", orgs, report, lambda org: tk.get_action("organization_create")(dict(context), {
+        "name": org["name"], "title": org["title"], "description": org.get("description", ""),
+        "uscc": org.get("uscc") or make_uscc(org["name"], org.get("division", "520100")),
+    }))
 
 
 def _load_users(context: dict[str, Any], users: list[dict[str, Any]], report: LoadReport) -> None:
     import ckan.plugins.toolkit as tk
 
-    exists = _existing("user", [u["name"] for u in users])
-    for user in users:
-        if user["name"] in exists:
-            report.count("user", False)
-            continue
+    def create(user: dict[str, Any]) -> None:
         data = {k: user[k] for k in ("name", "fullname", "email", "password")}
         if user.get("sysadmin"):
             data["sysadmin"] = True
@@ -540,7 +541,8 @@ def _load_users(context: dict[str, Any], users: list[dict[str, Any]], report: Lo
         if user.get("org"):
             tk.get_action("organization_member_create")(dict(context), {
                 "id": user["org"], "username": user["name"], "role": user["capacity"]})
-        report.count("user", True)
+
+    _create_missing("user", users, report, create)
 
 
 def _join(context: dict[str, Any], org_name: str, users: list[dict[str, Any]]) -> None:

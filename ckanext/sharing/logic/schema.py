@@ -400,8 +400,12 @@ def sharing_stats_show_schema() -> Schema:
 
 
 def sharing_stats_department_show_schema() -> Schema:
-    """``sharing_stats_department_show``: the department (organization id or name)."""
-    return {"organization_id": [_v("not_empty"), _id]}
+    """``sharing_stats_department_show``: the department (organization id or name), optionally one live
+    figure whose list is wanted."""
+    from ckanext.sharing.stats.queries import FIGURES
+
+    return {"organization_id": [_v("not_empty"), _id],
+            "figure": [_v("ignore_missing"), _v("ignore_empty"), _one_of(FIGURES)]}
 
 
 def sharing_stats_department_list_schema() -> Schema:

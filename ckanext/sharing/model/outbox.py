@@ -44,3 +44,24 @@ class SharingOutbox(tk.BaseModel):  # type: ignore[misc, valid-type]
                                                           default=_now)
     last_attempt_at: Mapped[Optional[_dt.datetime]] = mapped_column(sa.DateTime(timezone=True))
     delivered_at: Mapped[Optional[_dt.datetime]] = mapped_column(sa.DateTime(timezone=True))
+
+
+# Message claim states: handed to the mail server (outcome unknown until recorded), refused, accepted.
+MESSAGE_SENDING = "sending"
+MESSAGE_UNSENT = "unsent"
+MESSAGE_SENT = "sent"
+
+
+class SharingOutboxMessage(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """One e-mail of an outbox row's job (``key``: e.g. its recipient), claimed before it goes to the mail
+    server and marked sent after the server accepted it (migration ``0007sharing``)."""
+
+    __tablename__ = "sharing_outbox_message"
+
+    outbox_id: Mapped[str] = mapped_column(sa.UnicodeText, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.UnicodeText, primary_key=True)
+    message_id: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    state: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    claimed_at: Mapped[Optional[_dt.datetime]] = mapped_column(sa.DateTime(timezone=True))
+    sent_at: Mapped[Optional[_dt.datetime]] = mapped_column(sa.DateTime(timezone=True))

@@ -19,7 +19,7 @@ from ckanext.sharing.stats import cache, queries
 
 # The cached blocks of :func:`public` (named on the pages).
 CACHED = ("totals", "departments", "themes", "months", "top_used", "top_requested")
-LIVE = ("datasets", "queue", "grants", "grant_accesses")
+LIVE = ("datasets", "queue", "grants", "use_reports", "grant_accesses")
 
 
 def _key(org_id: Optional[str]) -> str:
@@ -65,14 +65,20 @@ def public(org_id: Optional[str] = None) -> dict[str, Any]:
 
 def department(org_id: str) -> dict[str, Any]:
     """A department's overview for its deciders and admins: its public figures plus, live, the queue
-    (pending, overdue, due within 2 working days), grants (active, ending within 7 days) and the data
-    accesses of each active grant."""
+    (pending, overdue, due within 2 working days, returned, escalated), grants (active, ending within 7
+    days, undelivered), use reports awaited and past due (Art. 29) and the data accesses of each active grant."""
     out = public(org_id)
     out["queue"] = queries.queue(org_id)
     out["grants"] = queries.grant_figures(org_id)
+    out["use_reports"] = queries.report_figures(org_id)
     out["grant_accesses"] = queries.grant_accesses(org_id)
     out["cache"]["live"] = list(LIVE)
     return out
+
+
+def department_items(org_id: str, figure: str) -> dict[str, Any]:
+    """The list behind one live figure of a department's overview (the requests or grants it counts)."""
+    return queries.items(org_id, figure)
 
 
 def department_list(sort: str = "title", descending: bool = False) -> dict[str, Any]:

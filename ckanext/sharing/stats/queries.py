@@ -28,8 +28,8 @@ from ckanext.sharing.access import policy
 from ckanext.sharing.ledger import events
 from ckanext.sharing.workflow import clock
 from ckanext.sharing.workflow.states import (
-    GRANT_ACTIVE, REMINDER_DAYS, REQUEST_APPROVED, REQUEST_ESCALATED, REQUEST_PENDING, REQUEST_REJECTED,
-    REQUEST_RETURNED,
+    GRANT_ACTIVE, GRANT_EXPIRED, GRANT_REVOKED, REMINDER_DAYS, REQUEST_APPROVED, REQUEST_ESCALATED, REQUEST_PENDING,
+    REQUEST_REJECTED, REQUEST_RETURNED,
 )
 
 # 利用率 counts a dataset as used when it was accessed or requested within this many days (SPEC §13).
@@ -171,10 +171,7 @@ def _department_sql(org_id: Optional[str], by_department: bool) -> str:
                     "WHERE t.tracking_type = 'resource' AND t.count > 0 AND t.tracking_date >= CAST(:since AS date)")
     return f"""
     WITH cal AS (
-      SELECT c::date AS day,
-             sum(CASE WHEN c::date = ANY(CAST(:extra AS date[])) THEN 1
-                      WHEN c::date = ANY(CAST(:holidays AS date[])) THEN 0
-                      WHEN extract(isodow FROM c) < 6 THEN 1 ELSE 0 END) OVER (ORDER BY c) AS n
+      SELECT c::date AS day, sum({_workday_sql('c::date')}) OVER (ORDER BY c) AS n
       FROM generate_series(
         coalesce((SELECT min((created AT TIME ZONE :tz)::date) FROM sharing_request), CAST(:today AS date)),
         CAST(:today AS date) + 1, interval '1 day') AS c
@@ -196,7 +193,7 @@ def _department_sql(org_id: Optional[str], by_department: bool) -> str:
       WHERE TRUE{_org_filter("r.owner_org", org_id)}
       GROUP BY 1
     ),
-    used AS (
+    used AS (  -- distinct ids (UNION), joined to the datasets: never an IN (…) subplan per dataset
       SELECT a.package_id AS id FROM sharing_audit a
        WHERE a.action = '{events.DATA_ACCESS}' AND a.created >= :since{_org_filter("a.organization_id", org_id)}
       UNION SELECT r.package_id FROM sharing_request r
@@ -207,8 +204,8 @@ def _department_sql(org_id: Optional[str], by_department: bool) -> str:
       SELECT {pkey} AS owner_org, count(*) AS datasets,
         {", ".join(f"count(*) FILTER (WHERE d.tier = '{t}') AS {t}" for t in policy.TIERS)},
         count(*) FILTER (WHERE {_in_public("d.tier")}) AS shared,
-        count(*) FILTER (WHERE {_in_public("d.tier")} AND d.id IN (SELECT id FROM used)) AS used
-      FROM ({_dataset_sql(org_id)}) d
+        count(*) FILTER (WHERE {_in_public("d.tier")} AND u.id IS NOT NULL) AS used
+      FROM ({_dataset_sql(org_id)}) d LEFT JOIN used u ON u.id = d.id
       GROUP BY 1
     ),
     fig AS (
@@ -373,40 +370,120 @@ def top_requested(org_id: Optional[str] = None, limit: int = TOP) -> list[dict[s
     return _plain(_rows(sql, org=org_id, limit=limit))
 
 
-# --- a department's own queue and grants (live) -----------------------------------------------------
+# --- a department's own queue and grants (live), and the lists behind them --------------------------
+#
+# One SQL predicate per figure, used both by the count (``count(*) FILTER (WHERE …)``) and by the list
+# the figure links to (``WHERE …``), so a figure always equals the length of its list.
+
+REQUEST_FIGURES = {
+    "pending": f"r.state = '{REQUEST_PENDING}'",
+    "overdue": f"r.state = '{REQUEST_PENDING}' AND r.due_date < :today",
+    "due_soon": f"r.state = '{REQUEST_PENDING}' AND r.due_date >= :today AND r.due_date <= :soon",
+    "returned": f"r.state = '{REQUEST_RETURNED}'",
+    "escalated": f"r.state = '{REQUEST_ESCALATED}'",
+}
+_ACTIVE = f"g.state = '{GRANT_ACTIVE}' AND g.expires > :now"
+_UNDELIVERED = f"{_ACTIVE} AND d.grant_id IS NOT NULL AND d.delivered_at IS NULL"
+GRANT_FIGURES = {
+    "active": _ACTIVE,
+    "expiring": f"{_ACTIVE} AND g.expires <= :soon",
+    "undelivered": _UNDELIVERED,
+    "delivery_overdue": f"{_UNDELIVERED} AND d.due < :today",
+}
+# Art. 29: a grant that has ended (revoked, or its period over) without a use report stating destruction
+# awaits one; it is due ``report_working_days`` working days after the end (workflow/use_reports.py).
+_ENDED = (f"(g.state IN ('{GRANT_EXPIRED}', '{GRANT_REVOKED}') OR g.expires <= :now) AND NOT EXISTS ("
+          "SELECT 1 FROM sharing_use_report u WHERE u.grant_id = g.id AND u.destruction IS NOT NULL "
+          "AND u.destruction <> '')")
+REPORT_FIGURES = {
+    "reports_awaited": f"{_ENDED} AND ce.n + :report_days > cy.n",
+    "reports_due": f"{_ENDED} AND ce.n + :report_days <= cy.n",
+}
+FIGURES = (*REQUEST_FIGURES, *GRANT_FIGURES, *REPORT_FIGURES)
+
+
+def _workday_sql(day: str) -> str:
+    """1 when ``day`` is a working day (weekdays, minus ``ckanext.sharing.holidays``, plus
+    ``ckanext.sharing.extra_workdays``: the params ``:holidays`` / ``:extra``), else 0."""
+    return (f"(CASE WHEN {day} = ANY(CAST(:extra AS date[])) THEN 1 "
+            f"WHEN {day} = ANY(CAST(:holidays AS date[])) THEN 0 "
+            f"WHEN extract(isodow FROM {day}) < 6 THEN 1 ELSE 0 END)")
+
+
+def _grant_end_sql() -> str:
+    """The portal's day a grant ended (its revocation, else its end of period), as use_reports.ended_at."""
+    return (f"((CASE WHEN g.state = '{GRANT_REVOKED}' THEN coalesce(g.revoked_at, g.expires) ELSE g.expires END)"
+            " AT TIME ZONE :tz)::date")
+
+
+def _report_sql() -> str:
+    """The ended grants of a department with ``ce.n`` (working days numbered up to the end day) and
+    ``cy.n`` (up to yesterday): the report is past due when ``ce.n + report_days <= cy.n``, i.e. at least
+    ``report_days`` working days lie after the end day and before today (clock.add_workdays' count)."""
+    return f"""
+    WITH cal AS (
+      SELECT c::date AS day, sum({_workday_sql('c::date')}) OVER (ORDER BY c) AS n
+        FROM generate_series(
+          least(coalesce((SELECT min({_grant_end_sql()}) FROM sharing_grant g WHERE g.owner_org = :org),
+                         CAST(:today AS date)), CAST(:today AS date)) - 1,
+          CAST(:today AS date) + 90, interval '1 day') AS c
+    ),
+    ended AS (
+      SELECT g.*, {_grant_end_sql()} AS end_day FROM sharing_grant g
+       WHERE g.owner_org = :org AND (g.state IN ('{GRANT_EXPIRED}', '{GRANT_REVOKED}') OR g.expires <= :now)
+    )
+    """
+
+
+def _report_from() -> str:
+    return ("FROM ended g JOIN cal ce ON ce.day = g.end_day "
+            "JOIN cal cy ON cy.day = CAST(:today AS date) - 1")
+
+
+def _live_params(org_id: str, today: Optional[dt.date], now: Optional[dt.datetime]) -> dict[str, Any]:
+    """The parameters of every live figure's predicate (the portal's today, now, the windows)."""
+    today = today or clock.today()
+    now = now or clock.now()
+    hol, extra = config.holidays(), config.extra_workdays()
+    return {
+        "org": org_id, "today": today, "now": now, "tz": time_zone(),
+        "soon": clock.add_workdays(today, DUE_SOON_WORKING_DAYS, hol, extra),
+        "grant_soon": now + dt.timedelta(days=REMINDER_DAYS),
+        "holidays": sorted(hol), "extra": sorted(extra), "report_days": config.report_working_days(),
+    }
+
+
+def _counts(predicates: dict[str, str]) -> str:
+    return ", ".join(f"count(*) FILTER (WHERE {pred}) AS {key}" for key, pred in predicates.items())
 
 
 def queue(org_id: str, today: Optional[dt.date] = None) -> dict[str, int]:
     """A department's queue now: pending requests, overdue ones, those due within 2 working days, requests
     returned to the requester for completion (Art. 21) and escalated to the authority (Art. 28)."""
-    today = today or clock.today()
-    soon = clock.add_workdays(today, DUE_SOON_WORKING_DAYS, config.holidays(), config.extra_workdays())
-    row = _rows(f"""
-      SELECT count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}') AS pending,
-             count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}' AND r.due_date < :today) AS overdue,
-             count(*) FILTER (WHERE r.state = '{REQUEST_PENDING}' AND r.due_date >= :today
-                              AND r.due_date <= :soon) AS due_soon,
-             count(*) FILTER (WHERE r.state = '{REQUEST_RETURNED}') AS returned,
-             count(*) FILTER (WHERE r.state = '{REQUEST_ESCALATED}') AS escalated
-        FROM sharing_request r WHERE r.owner_org = :org
-    """, org=org_id, today=today, soon=soon)[0]
+    params = _live_params(org_id, today, None)
+    row = _rows(f"SELECT {_counts(REQUEST_FIGURES)} FROM sharing_request r WHERE r.owner_org = :org", **params)[0]
     return {k: int(v or 0) for k, v in row.items()}
+
+
+def _grant_predicates() -> dict[str, str]:
+    return {k: v.replace(":soon", ":grant_soon") for k, v in GRANT_FIGURES.items()}
 
 
 def grant_figures(org_id: str, now: Optional[dt.datetime] = None) -> dict[str, int]:
     """A department's grants now: active (unexpired) ones, those ending within 7 days, and those not yet
     delivered (Art. 22; ``sharing_delivery``), of which past their delivery date."""
-    now = now or clock.now()
-    row = _rows(f"""
-      SELECT count(*) FILTER (WHERE g.expires > :now) AS active,
-             count(*) FILTER (WHERE g.expires > :now AND g.expires <= :soon) AS expiring,
-             count(*) FILTER (WHERE g.expires > :now AND d.grant_id IS NOT NULL AND d.delivered_at IS NULL)
-               AS undelivered,
-             count(*) FILTER (WHERE g.expires > :now AND d.grant_id IS NOT NULL AND d.delivered_at IS NULL
-                              AND d.due < :today) AS delivery_overdue
-        FROM sharing_grant g LEFT JOIN sharing_delivery d ON d.grant_id = g.id
-       WHERE g.owner_org = :org AND g.state = '{GRANT_ACTIVE}'
-    """, org=org_id, now=now, soon=now + dt.timedelta(days=REMINDER_DAYS), today=clock.today())[0]
+    params = _live_params(org_id, None, now)
+    row = _rows(f"SELECT {_counts(_grant_predicates())} FROM sharing_grant g "
+                "LEFT JOIN sharing_delivery d ON d.grant_id = g.id WHERE g.owner_org = :org", **params)[0]
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def report_figures(org_id: str, today: Optional[dt.date] = None, now: Optional[dt.datetime] = None) -> dict[str, int]:
+    """A department's use reports (Art. 29) now: ended grants awaiting a report that states destruction
+    (``reports_awaited``, not yet due) and those past its due date (``reports_due``: the ``report_due``
+    flag of workflow/use_reports.py)."""
+    params = _live_params(org_id, today, now)
+    row = _rows(_report_sql() + f"SELECT {_counts(REPORT_FIGURES)} {_report_from()}", **params)[0]
     return {k: int(v or 0) for k, v in row.items()}
 
 
@@ -419,12 +496,55 @@ def grant_accesses(org_id: str, now: Optional[dt.datetime] = None, limit: int = 
       FROM sharing_grant g
       LEFT JOIN package p ON p.id = g.package_id
       LEFT JOIN sharing_audit a ON a.grant_id = g.id AND a.action = '{events.DATA_ACCESS}'
-     WHERE g.owner_org = :org AND g.state = '{GRANT_ACTIVE}' AND g.expires > :now
+     WHERE g.owner_org = :org AND {_ACTIVE}
      GROUP BY g.id, g.package_id, p.name, p.title, g.expires
      ORDER BY accesses DESC, g.expires ASC LIMIT :limit
     """
     rows = _rows(sql, org=org_id, now=now, limit=limit)
     return [{**r, "expires": r["expires"].isoformat(), "accesses": int(r["accesses"])} for r in rows]
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+_ACCESSES = (f"(SELECT count(*) FROM sharing_audit a WHERE a.grant_id = g.id "
+             f"AND a.action = '{events.DATA_ACCESS}') AS accesses")
+
+
+def items(org_id: str, figure: str, limit: int = 500, today: Optional[dt.date] = None,
+          now: Optional[dt.datetime] = None) -> dict[str, Any]:
+    """The list behind one live figure of a department's overview (:data:`FIGURES`): its requests or grants,
+    with the same predicate as the count; ``count`` is the figure, ``results`` the first ``limit`` rows.
+    Rows name the dataset, never the requester or grantee; grants carry their number of data accesses."""
+    params = {**_live_params(org_id, today, now), "limit": limit}
+    if figure in REQUEST_FIGURES:
+        where = f"FROM sharing_request r LEFT JOIN package p ON p.id = r.package_id " \
+                f"WHERE r.owner_org = :org AND {REQUEST_FIGURES[figure]}"
+        select = (f"SELECT r.id, r.package_id, p.name, p.title, r.state, r.created, r.due_date {where} "
+                  "ORDER BY r.due_date ASC NULLS LAST, r.created ASC LIMIT :limit")
+        kind, count_sql = "request", f"SELECT count(*) AS n {where}"
+    elif figure in GRANT_FIGURES:
+        where = ("FROM sharing_grant g LEFT JOIN sharing_delivery d ON d.grant_id = g.id "
+                 "LEFT JOIN package p ON p.id = g.package_id "
+                 f"WHERE g.owner_org = :org AND {_grant_predicates()[figure]}")
+        select = (f"SELECT g.id, g.package_id, p.name, p.title, g.state, g.starts, g.expires, d.due AS delivery_due, "
+                  f"d.delivered_at, {_ACCESSES} {where} ORDER BY g.expires ASC LIMIT :limit")
+        kind, count_sql = "grant", f"SELECT count(*) AS n {where}"
+    elif figure in REPORT_FIGURES:
+        where = f"{_report_from()} LEFT JOIN package p ON p.id = g.package_id WHERE {REPORT_FIGURES[figure]}"
+        due = "(SELECT min(c.day) FROM cal c WHERE c.n = ce.n + :report_days)"
+        select = (_report_sql() + f"SELECT g.id, g.package_id, p.name, p.title, g.state, g.starts, g.expires, "
+                  f"g.end_day, {due} AS report_due_date, {_ACCESSES} {where} ORDER BY g.end_day ASC LIMIT :limit")
+        kind, count_sql = "grant", _report_sql() + f"SELECT count(*) AS n {where}"
+    else:
+        raise ValueError(figure)
+    count = int(_rows(count_sql, **params)[0]["n"] or 0)
+    results = [{k: _iso(v) for k, v in r.items()} for r in _rows(select, **params)]
+    for r in results:
+        if "accesses" in r:
+            r["accesses"] = int(r["accesses"] or 0)
+    return {"figure": figure, "kind": kind, "count": count, "results": results}
 
 
 # --- one dataset or resource (its page) ------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.sharing import config
 from ckanext.sharing.access import policy
 
 URL = Callable[..., str]
@@ -90,12 +91,13 @@ def tier_figure(by_tier: dict[str, int], link: Optional[Callable[[str], Optional
                   links=[link(t) if link else None for t in policy.TIERS])
 
 
-def theme_figure(themes: list[dict[str, Any]]) -> Figure:
-    """Publicly listed datasets per theme (bar)."""
+def theme_figure(themes: list[dict[str, Any]], link: Optional[Callable[[str], Optional[str]]] = None) -> Figure:
+    """Publicly listed datasets per theme (bar); ``link(theme)`` the dataset list of a theme (its facet)."""
     rows = [{"theme": t["theme"] or tk._("(no theme)"), "datasets": t["datasets"]} for t in themes]
     return Figure("themes", tk._("Datasets per theme"), "bar",
                   [("theme", tk._("Theme")), ("datasets", tk._("Datasets"))], rows, ["datasets"], cached=True,
-                  note=tk._("Open and on-request datasets."))
+                  note=tk._("Open and on-request datasets."),
+                  links=[link(t["theme"]) if link and t["theme"] else None for t in themes])
 
 
 def _tier_columns() -> list[tuple[str, str]]:
@@ -139,23 +141,26 @@ def utilisation_figure(departments: list[dict[str, Any]], url: URL, window: int)
                   "%(days)d days.") % {"days": window})
 
 
-def access_months_figure(months: list[dict[str, Any]], tracking: bool) -> Figure:
-    """Data accesses per month by kind (lines)."""
+def access_months_figure(months: list[dict[str, Any]], tracking: bool,
+                         link: Optional[Callable[[str], Optional[str]]] = None) -> Figure:
+    """Data accesses per month by kind (lines); ``link(month)`` the ledger's rows of that month."""
     columns = [("month", tk._("Month")), ("downloads", tk._("Downloads")), ("apis", tk._("API calls")),
                ("views", tk._("Previews"))]
     if tracking:
         columns.append(("tracked", tk._("Downloads (page tracking)")))
     return Figure("access_months", tk._("Data accesses per month"), "line", columns, months,
                   [k for k, _ in columns[1:]], cached=True,
-                  note=tk._("From the audit ledger: every access to on-request data by a grantee."))
+                  note=tk._("From the audit ledger: every access to on-request data by a grantee."),
+                  links=[link(m["month"]) if link else None for m in months])
 
 
-def request_months_figure(months: list[dict[str, Any]]) -> Figure:
-    """Requests per month: received, approved, rejected (bars)."""
+def request_months_figure(months: list[dict[str, Any]], url: Optional[str] = None) -> Figure:
+    """Requests per month: received, approved, rejected (bars); every month links to ``url`` (the
+    department's requests) when given."""
     return Figure("request_months", tk._("Requests per month"), "bar", [
         ("month", tk._("Month")), ("received", tk._("Received")), ("approved", tk._("Approved")),
         ("rejected", tk._("Rejected")),
-    ], months, ["received", "approved", "rejected"], cached=True)
+    ], months, ["received", "approved", "rejected"], cached=True, links=[url for _ in months] if url else [])
 
 
 def top_figure(kind: str, rows: list[dict[str, Any]], url: URL) -> Figure:
@@ -169,33 +174,43 @@ def top_figure(kind: str, rows: list[dict[str, Any]], url: URL) -> Figure:
                   cached=True, links=[url(r) for r in rows])
 
 
-def queue_figure(queue: dict[str, int], grants: dict[str, int], requests_url: str, grants_url: str,
-                 returned_url: str, escalated_url: str) -> Figure:
-    """A department's queue and grants now (bars), each linking to its list."""
-    rows = [
-        {"figure": tk._("Pending requests"), "count": queue["pending"]},
-        {"figure": tk._("Overdue requests"), "count": queue["overdue"]},
-        {"figure": tk._("Due within 2 working days"), "count": queue["due_soon"]},
-        {"figure": tk._("Returned for completion"), "count": queue["returned"]},
-        {"figure": tk._("Escalated to the authority"), "count": queue["escalated"]},
-        {"figure": tk._("Active grants"), "count": grants["active"]},
-        {"figure": tk._("Grants ending within 7 days"), "count": grants["expiring"]},
-        {"figure": tk._("Undelivered grants"), "count": grants["undelivered"]},
-        {"figure": tk._("Undelivered past the delivery date"), "count": grants["delivery_overdue"]},
-    ]
-    return Figure("queue", tk._("Queue and grants now"), "bar",
+def queue_labels() -> dict[str, str]:
+    """The label of each live figure of a department's overview (queries.FIGURES), in the page's language."""
+    return {
+        "pending": tk._("Pending requests"),
+        "overdue": tk._("Overdue requests"),
+        "due_soon": tk._("Due within 2 working days"),
+        "returned": tk._("Returned for completion"),
+        "escalated": tk._("Escalated to the authority"),
+        "active": tk._("Active grants"),
+        "expiring": tk._("Grants ending within 7 days"),
+        "undelivered": tk._("Undelivered grants"),
+        "delivery_overdue": tk._("Undelivered past the delivery date"),
+        "reports_awaited": tk._("Ended grants awaiting a use report"),
+        "reports_due": tk._("Use reports due (past the date)"),
+    }
+
+
+def queue_figure(counts: dict[str, int], link: Callable[[str], str]) -> Figure:
+    """A department's queue, grants and use reports now (bars), each row linking to the list behind it
+    (``link(figure)``); ``counts`` holds every key of :func:`queue_labels`."""
+    labels = queue_labels()
+    rows = [{"figure": label, "count": counts[key], "key": key} for key, label in labels.items()]
+    return Figure("queue", tk._("Queue, grants and use reports now"), "bar",
                   [("figure", tk._("Figure")), ("count", tk._("Count"))], rows, ["count"], cached=False,
-                  links=[requests_url, requests_url, requests_url, returned_url, escalated_url,
-                         grants_url, grants_url, grants_url, grants_url])
+                  links=[link(key) for key in labels],
+                  note=tk._("Use reports (Art. 29): a grant that has ended needs a report stating the data's "
+                            "destruction within %(days)d working days.") % {"days": config.report_working_days()})
 
 
-def grant_accesses_figure(grants: list[dict[str, Any]], grants_url: str) -> Figure:
-    """Data accesses per active grant (horizontal bars); a grant is named by dataset and end date."""
+def grant_accesses_figure(grants: list[dict[str, Any]], active_url: str) -> Figure:
+    """Data accesses per active grant (horizontal bars); a grant is named by dataset and end date. Every
+    row links to the list of active grants, which shows each grant's accesses."""
     rows = [{"grant": f"{g['title'] or g['name'] or g['package_id']} · {g['expires'][:10]}",
              "accesses": g["accesses"]} for g in grants]
     return Figure("grant_accesses", tk._("Data accesses per active grant"), "hbar",
                   [("grant", tk._("Grant (dataset · until)")), ("accesses", tk._("Data accesses"))], rows,
-                  ["accesses"], cached=False, links=[grants_url for _ in grants])
+                  ["accesses"], cached=False, links=[active_url for _ in grants])
 
 
 def authority_figure(departments: list[dict[str, Any]], url: URL) -> Figure:

@@ -6,14 +6,17 @@ the API) and turns the answer into :class:`~ckanext.sharing.stats.tables.Figure`
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Callable, Optional
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response
 
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.sharing.stats import tables
+from ckanext.sharing.stats import queries, tables
 
 __all__ = ["stats"]
 
@@ -55,19 +58,47 @@ def _tier_link(org_name: Optional[str]) -> Callable[[str], Optional[str]]:
     return link
 
 
-def _common_figures(data: dict[str, Any], org_name: Optional[str], tier_links: bool) -> list[tables.Figure]:
+def _theme_link(org_name: Optional[str]) -> Optional[Callable[[str], Optional[str]]]:
+    """The dataset list of a theme (the catalogue's ``theme`` facet; none without the catalogue schema)."""
+    if not p.plugin_loaded("sharing_catalogue"):
+        return None
+    if org_name:
+        return lambda theme: tk.url_for("organization.read", id=org_name, theme=theme)
+    return lambda theme: tk.url_for("dataset.search", theme=theme)
+
+
+def _ledger_month_link(org: Optional[dict[str, Any]]) -> Optional[Callable[[str], Optional[str]]]:
+    """A department's data-access rows of one month (``YYYY-MM``, the portal's months) on the audit
+    ledger page, for its overview (its admins read their organization's rows)."""
+    if not org:
+        return None
+    zone = ZoneInfo(queries.time_zone())
+    base = tk.url_for("sharing_ledger.ledger")
+
+    def link(month: str) -> str:
+        first = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=zone)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        return base + "?" + urlencode({"action": "data_access", "organization_id": org["id"],
+                                       "since": first.isoformat(), "until": (following - dt.timedelta(seconds=1))
+                                       .isoformat()})
+    return link
+
+
+def _common_figures(data: dict[str, Any], org_name: Optional[str], tier_links: bool,
+                    department: bool = False) -> list[tables.Figure]:
     """The figures the public page and a department's overview share (the departments' tables only for
-    the whole portal)."""
+    the whole portal; on the overview the monthly rows link to the department's requests and ledger)."""
     dept_url, dataset_url = _public_url(), _dataset_url()
     figs = [tables.tier_figure(data["datasets"]["by_tier"], _tier_link(org_name) if tier_links else None)]
     if not org_name:
         figs.append(tables.department_datasets_figure(data["departments"], dept_url))
-    figs.append(tables.theme_figure(data["themes"]))
+    figs.append(tables.theme_figure(data["themes"], _theme_link(org_name)))
     if not org_name:
         figs.append(tables.requests_figure(data["departments"], dept_url, data["limits"]["reply_working_days"]))
+    org = data.get("organization") if department else None
     figs += [
-        tables.request_months_figure(data["months"]),
-        tables.access_months_figure(data["months"], data["tracking"]),
+        tables.request_months_figure(data["months"], tk.url_for("sharing.org_requests", id=org_name) if org else None),
+        tables.access_months_figure(data["months"], data["tracking"], _ledger_month_link(org)),
         tables.top_figure("used", data["top_used"], dataset_url),
         tables.top_figure("requested", data["top_requested"], dataset_url),
     ]
@@ -117,6 +148,13 @@ def public_csv(figure: str):
 # --- a department's overview ------------------------------------------------------------------------
 
 
+def _group_dict(org_id: str) -> dict[str, Any]:
+    """The organization for the page's header and tabs: without its users, groups and datasets, which the
+    overview does not show (listing the members was a third of the page's time at bench scale)."""
+    return tk.get_action("organization_show")(_context(), {"id": org_id, "include_datasets": False,
+                                                           "include_users": False, "include_groups": False})
+
+
 def _department(id: str) -> dict[str, Any]:
     if not (tk.current_user and tk.current_user.is_authenticated):
         return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
@@ -128,28 +166,57 @@ def _department(id: str) -> dict[str, Any]:
         return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
 
 
+# The live figures whose list is the decider's own queue (``sharing.org_requests?state=…``); every other
+# live figure links to its list under ``/organization/<id>/statistics/list/<figure>``.
+QUEUE_STATES = {"pending": "pending", "returned": "returned", "escalated": "escalated"}
+
+
+def _figure_link(name: str) -> Callable[[str], str]:
+    """The list behind one live figure of the department ``name``."""
+    def link(figure: str) -> str:
+        if figure in QUEUE_STATES:
+            return tk.url_for("sharing.org_requests", id=name, state=QUEUE_STATES[figure])
+        return tk.url_for("sharing_stats.department_items", id=name, figure=figure)
+    return link
+
+
 def _department_figures(data: dict[str, Any]) -> list[tables.Figure]:
     name = data["organization"]["name"]
-    requests_url = tk.url_for("sharing.org_requests", id=name, state="pending")
-    grants_url = tk.url_for("sharing.org_grants", id=name)
+    link = _figure_link(name)
     return [
-        tables.queue_figure(data["queue"], data["grants"], requests_url, grants_url,
-                            tk.url_for("sharing.org_requests", id=name, state="returned"),
-                            tk.url_for("sharing.org_requests", id=name, state="escalated")),
-        tables.grant_accesses_figure(data["grant_accesses"], grants_url),
-        *_common_figures(data, name, True),
+        tables.queue_figure({**data["queue"], **data["grants"], **data["use_reports"]}, link),
+        tables.grant_accesses_figure(data["grant_accesses"], link("active")),
+        *_common_figures(data, name, True, department=True),
     ]
 
 
 def department(id: str):
     """A department's overview (its deciders and admins): queue, grants, per-grant use, its figures."""
     data = _department(id)
-    group = tk.get_action("organization_show")(_context(), {"id": data["organization"]["id"],
-                                                            "include_datasets": False})
+    group = _group_dict(data["organization"]["id"])
     return tk.render("sharing/stats/department.html", {
         "data": data, "figures": _department_figures(data), "group_dict": group, "group_type": "organization",
         "org_name": data["organization"]["name"], "totals": data["totals"],
         "csv_endpoint": "sharing_stats.department_csv", "csv_args": {"id": data["organization"]["name"]},
+    })
+
+
+def department_items(id: str, figure: str):
+    """The list behind one live figure of a department's overview (its deciders and admins)."""
+    if not (tk.current_user and tk.current_user.is_authenticated):
+        return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
+    try:
+        data = tk.get_action("sharing_stats_department_show")(_context(), {"organization_id": id, "figure": figure})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Organization not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only the department's deciders and admins may see its overview"))
+    except tk.ValidationError:
+        return tk.abort(404, tk._("No such figure"))
+    group = _group_dict(data["organization"]["id"])
+    return tk.render("sharing/stats/items.html", {
+        "data": data, "label": tables.queue_labels()[figure], "group_dict": group, "group_type": "organization",
+        "org_name": data["organization"]["name"], "dataset_url": _dataset_url(),
     })
 
 
@@ -195,5 +262,7 @@ stats.add_url_rule("/statistics/<figure>.csv", view_func=public_csv, endpoint="p
 stats.add_url_rule("/statistics/departments", view_func=authority, endpoint="authority")
 stats.add_url_rule("/statistics/departments/<figure>.csv", view_func=authority_csv, endpoint="authority_csv")
 stats.add_url_rule("/organization/<id>/statistics", view_func=department, endpoint="department")
+stats.add_url_rule("/organization/<id>/statistics/list/<figure>", view_func=department_items,
+                   endpoint="department_items")
 stats.add_url_rule("/organization/<id>/statistics/<figure>.csv", view_func=department_csv,
                    endpoint="department_csv")

@@ -10,9 +10,14 @@ from typing import Any
 
 from flask import Blueprint
 
+import sqlalchemy as sa
+
 import ckan.plugins.toolkit as tk
+from ckan import model
 
 from ckanext.sharing.access import roles
+from ckanext.sharing.model import SharingRequest
+from ckanext.sharing.workflow.states import REQUEST_PENDING
 
 __all__ = ["landing", "pending_by_org"]
 
@@ -20,20 +25,24 @@ blueprint = Blueprint("sharing_landing", __name__)
 
 
 def pending_by_org() -> dict[str, int]:
-    """Pending requests the current user decides, per organization id (their own requests excluded)."""
+    """Pending requests the current user decides, per organization id (their own requests excluded).
+
+    The header badge of every logged-in page calls this, so it is one ``COUNT … GROUP BY owner_org`` in
+    PostgreSQL (plus the membership lookup of :func:`roles.decided_orgs`), never a list of request dicts;
+    it counts what the decider's queue (``sharing_request_list`` with ``state=pending``) lists."""
     user = tk.current_user
     if not (user and user.is_authenticated):
         return {}
-    decided = set(roles.decided_orgs(user))
+    decided = [] if user.sysadmin else roles.decided_orgs(user)
     if not decided and not user.sysadmin:
         return {}
-    context: dict[str, Any] = {"user": user.name}
-    pending = tk.get_action("sharing_request_list")(context, {"state": "pending", "limit": 1000})["results"]
-    counts: dict[str, int] = {}
-    for req in pending:
-        if req["requester_id"] != user.id and req["owner_org"] and (user.sysadmin or req["owner_org"] in decided):
-            counts[req["owner_org"]] = counts.get(req["owner_org"], 0) + 1
-    return counts
+    q = (model.Session.query(SharingRequest.owner_org, sa.func.count())
+         .filter(SharingRequest.state == REQUEST_PENDING, SharingRequest.owner_org.is_not(None),
+                 SharingRequest.requester_id != user.id)
+         .group_by(SharingRequest.owner_org))
+    if not user.sysadmin:
+        q = q.filter(SharingRequest.owner_org.in_(decided))
+    return {org: int(n) for org, n in q.all()}
 
 
 def landing() -> Any:

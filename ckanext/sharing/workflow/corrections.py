@@ -131,14 +131,7 @@ def flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
     today = clock.local_date(now or clock.now())
     flagged = sa.select(SharingAudit.detail["correction_id"].astext).where(
         SharingAudit.action == events.CORRECTION_OVERDUE)
-    rows = (
-        model.Session.query(SharingCorrection)
-        .filter(SharingCorrection.state == CORRECTION_OPEN, SharingCorrection.due_date < today)
-        .filter(SharingCorrection.id.not_in(flagged))
-        .order_by(SharingCorrection.due_date)
-        .with_for_update(skip_locked=True)
-        .all()
-    )
+    rows = flags.past_due(SharingCorrection, CORRECTION_OPEN, today, flagged)
     flags.flag_each(rows, events.CORRECTION_OVERDUE, lambda row: {
         "package_id": row.package_id, "resource_id": row.resource_id, "organization_id": row.owner_org,
         "detail": {"correction_id": row.id, "due_date": row.due_date.isoformat()}},

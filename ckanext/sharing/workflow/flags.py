@@ -11,6 +11,18 @@ from ckanext.sharing.ledger import chain
 from ckanext.sharing.workflow import outbox
 
 
+def past_due(cls: Any, state: str, today: Any, flagged: Any) -> list[Any]:
+    """Rows of ``cls`` in ``state`` whose ``due_date`` is before ``today`` and whose id is not in the
+    ``flagged`` subquery, oldest first, locked ``FOR UPDATE SKIP LOCKED`` (a concurrent run passes them by)."""
+    return (
+        model.Session.query(cls)
+        .filter(cls.state == state, cls.due_date < today, cls.id.not_in(flagged))
+        .order_by(cls.due_date)
+        .with_for_update(skip_locked=True)
+        .all()
+    )
+
+
 def flag_each(rows: Iterable[Any], event: str, ledger: Callable[[Any], dict[str, Any]],
               job: Callable[..., Any], job_args: Callable[[Any], tuple[Any, ...]]) -> None:
     """For each row: append ``event`` with ``ledger(row)`` as its fields and queue ``job(*job_args(row))``

@@ -14,8 +14,9 @@ from ckan.lib import mailer
 
 from ckanext.sharing.access import facts, roles, tiers
 from ckanext.sharing.model import SharingGrant, SharingRequest
-from ckanext.sharing.workflow import clock, queries
+from ckanext.sharing.workflow import outbox
 from ckanext.sharing.workflow.states import (
+    GRANT_ACTIVE,
     GRANT_REVOKED,
     REQUEST_APPROVED,
     REQUEST_CANCELLED,
@@ -34,13 +35,19 @@ def _site() -> tuple[str, str]:
 
 
 def _send(user: Optional[model.User], subject: str, body: str) -> bool:
-    """Send one e-mail to a CKAN user through CKAN's mailer; False when the user has no address."""
+    """Send one e-mail to a CKAN user through CKAN's mailer, at most once per outbox row and user (a retry
+    skips what an earlier attempt sent; the Message-ID is the outbox's, SPEC §8); False when the user has no
+    address or the message went out before."""
     if user is None or not user.email:
         log.warning("sharing: no e-mail address for %s, not sent: %s", user.name if user else None, subject)
         return False
     _, title = _site()
-    mailer.mail_user(user, f"[{title}] {subject}", body)
-    return True
+
+    def deliver(message_id: Optional[str]) -> None:
+        mailer.mail_user(user, f"[{title}] {subject}", body,
+                         headers={"Message-ID": message_id} if message_id else None)
+
+    return outbox.send_once(f"user:{user.id}", deliver)
 
 
 def _dataset_line(package_id: str) -> tuple[str, str]:
@@ -158,43 +165,35 @@ def _grant_recipients(grant: Any) -> list[model.User]:
     return roles.deciders_of(grant.organization_id) if grant.organization_id else []
 
 
-def revocation(grant_id: str) -> int:
-    """E-mail the grantee that a grant was revoked, with the reason."""
+def _mail_grant(grant_id: str, state: str, subject: str,
+                lines: Callable[[SharingGrant, str, str], list[str]]) -> int:
+    """E-mail who hears about a grant (:func:`_grant_recipients`) while it is in ``state``: ``subject % title``
+    and ``lines(grant, title, url)``; nothing when the grant is gone or in another state."""
     grant = model.Session.get(SharingGrant, grant_id)
-    if grant is None or grant.state != GRANT_REVOKED:
+    if grant is None or grant.state != state:
         return 0
     title, url = _dataset_line(grant.package_id)
-    subject = tk._("Access revoked: %s") % title
-    body = "\n".join([
+    body = "\n".join(lines(grant, title, url))
+    return sum(_send(u, subject % title, body) for u in _grant_recipients(grant))
+
+
+def revocation(grant_id: str) -> int:
+    """E-mail the grantee that a grant was revoked, with the reason."""
+    return _mail_grant(grant_id, GRANT_REVOKED, tk._("Access revoked: %s"), lambda grant, title, url: [
         tk._("Your access to the data of “%(title)s” (%(url)s) was revoked.") % {"title": title, "url": url},
         tk._("Reason: %s") % (grant.revoke_reason or "-"),
     ])
-    return sum(_send(u, subject, body) for u in _grant_recipients(grant))
 
 
-def expiry_reminders() -> int:
-    """E-mail grantees whose grants end within 7 days (once per grant; ``reminded_at`` marks it)."""
-    sent = 0
-    for grant_id in queries.grants_to_remind():
-        grant = (
-            model.Session.query(SharingGrant).filter_by(id=grant_id, reminded_at=None)
-            .with_for_update(skip_locked=True).one_or_none()
-        )
-        if grant is None:  # another worker has it
-            model.Session.rollback()
-            continue
-        title, url = _dataset_line(grant.package_id)
-        subject = tk._("Access ends soon: %s") % title
-        body = "\n".join([
-            tk._("Your access to the data of “%(title)s” (%(url)s) ends on %(date)s.") % {
-                "title": title, "url": url, "date": grant.expires.strftime("%Y-%m-%d %H:%M UTC")},
-            tk._("To keep using the data, send a new request before then."),
-        ])
-        for user in _grant_recipients(grant):
-            sent += _send(user, subject, body)
-        grant.reminded_at = clock.now()
-        model.Session.commit()
-    return sent
+def expiry_reminder(grant_id: str) -> int:
+    """The outbox job of the 7-day reminder (SPEC §4): e-mail the grantee that an active grant ends soon.
+    Queued by :func:`ckanext.sharing.workflow.schedule.queue_expiry_reminders`; nothing when the grant has
+    ended or was revoked meanwhile."""
+    return _mail_grant(grant_id, GRANT_ACTIVE, tk._("Access ends soon: %s"), lambda grant, title, url: [
+        tk._("Your access to the data of “%(title)s” (%(url)s) ends on %(date)s.") % {
+            "title": title, "url": url, "date": grant.expires.strftime("%Y-%m-%d %H:%M UTC")},
+        tk._("To keep using the data, send a new request before then."),
+    ])
 
 
 # --- the request's lifecycle under the 2025 Regulation (SPEC §4b) -------------------------------

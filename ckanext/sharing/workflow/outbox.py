@@ -11,15 +11,20 @@ row: ``sent``, or the attempt, the traceback and the time of the next attempt (e
 When Redis is down nothing is lost: the row waits, and :func:`deliver_due` (``ckan sharing outbox
 deliver`` from cron, and the scheduled job) delivers every due row, in this process or through the queue.
 
-Exactly once: a row is only run under its row lock and only while it is ``pending``/``retrying``, so a
-worker and a sweep (or two sweeps) never run it both. A process killed mid-job loses its lock with its
-connection and leaves the row due, so the job runs again; the one window left is a crash after the job
-did its work (the e-mail went out) and before the row's ``sent`` committed: then it runs twice.
+Once per e-mail: a row is only run under its row lock and only while it is ``pending``/``retrying``, so a
+worker and a sweep (or two sweeps, or a duplicated queue entry) never run it both. A process killed mid-job
+loses its lock with its connection and leaves the row due, so the job runs again. Inside a job each e-mail
+goes through :func:`send_once`: claimed before it is handed to the mail server, marked sent after the server
+accepted it, skipped by every later attempt, and sent with a Message-ID derived from the row id and the
+recipient (:func:`message_id`). What stays at-least-once: a crash after the server accepted a message and
+before its ``sent`` mark committed; the next attempt sends it again with the same Message-ID, which lets the
+receiving side drop the duplicate.
 """
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import hashlib
 import importlib
 import json
 import logging
@@ -28,13 +33,27 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 import ckan.plugins.toolkit as tk
 from ckan import model
 
 from ckanext.sharing import config
-from ckanext.sharing.model.outbox import DUE_STATES, FAILED, PENDING, RETRYING, SENT, SharingOutbox
+from ckanext.sharing.model.outbox import (
+    DUE_STATES,
+    FAILED,
+    MESSAGE_SENDING,
+    MESSAGE_SENT,
+    MESSAGE_UNSENT,
+    PENDING,
+    RETRYING,
+    SENT,
+    SharingOutbox,
+    SharingOutboxMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +145,80 @@ def current_id() -> Optional[str]:
     """The id of the outbox row whose job runs now (None outside a delivery): a stable key a job can use to
     make its effect idempotent (e.g. an e-mail's Message-ID)."""
     return _current.get()
+
+
+class MessageBusy(RuntimeError):
+    """Another attempt of the same outbox row is handing the same message to the mail server right now."""
+
+
+def message_id(row_id: str, key: str) -> str:
+    """The Message-ID of message ``key`` of outbox row ``row_id``: the same on every attempt, so a receiving
+    system can drop the copy a crash after the mail server's acceptance may produce (RFC 5322 §3.6.4)."""
+    host = urlsplit(tk.config.get("ckan.site_url") or "").hostname or "ckan.invalid"
+    return f"<sharing-outbox.{row_id}.{hashlib.sha256(key.encode()).hexdigest()[:16]}@{host}>"
+
+
+_MESSAGES = SharingOutboxMessage.__table__
+
+
+def send_once(key: str, send: Callable[[Optional[str]], Any]) -> bool:
+    """Send message ``key`` (e.g. ``user:<id>``) of the running outbox row unless an earlier attempt of that row
+    already did; ``send(message_id)`` hands it to the mail server. False when it was sent before.
+
+    The claim protocol (SPEC §8): on a connection of its own the attempt takes a session advisory lock on
+    (row, key) — held by a live process only, so a killed worker's lock goes with its connection —, skips a
+    message recorded ``sent``, commits the claim ``sending`` (attempts + 1), calls ``send``, and commits
+    ``sent`` once the server accepted it (``unsent`` when it refused). A claim still ``sending`` when the next
+    attempt comes means the last one died between handing the message over and recording the outcome: the
+    message goes again with the same Message-ID (logged) — the one at-least-once window. Outside a delivery
+    (no outbox row runs) ``send(None)`` is called directly."""
+    row_id = current_id()
+    if row_id is None:
+        send(None)
+        return True
+    mid = message_id(row_id, key)
+    lock = sa.func.hashtextextended(f"sharing_outbox_message:{row_id}:{key}", 0)
+    where = (_MESSAGES.c.outbox_id == row_id) & (_MESSAGES.c.key == key)
+    with model.meta.engine.connect() as conn:
+        if not conn.execute(sa.select(sa.func.pg_try_advisory_lock(lock))).scalar():
+            conn.rollback()
+            raise MessageBusy(f"message {key} of outbox row {row_id} is being sent by another attempt")
+        try:
+            before = conn.execute(sa.select(_MESSAGES.c.state).where(where)).scalar()
+            if before == MESSAGE_SENT:
+                conn.rollback()
+                return False
+            if before == MESSAGE_SENDING:
+                log.warning("sharing outbox: the last attempt of row %s died while sending %s; sending it again "
+                            "with the same Message-ID %s (a possible duplicate the recipient can drop)",
+                            row_id, key, mid)
+            conn.execute(pg_insert(_MESSAGES).values(
+                outbox_id=row_id, key=key, message_id=mid, state=MESSAGE_SENDING, attempts=1, claimed_at=_now(),
+            ).on_conflict_do_update(index_elements=[_MESSAGES.c.outbox_id, _MESSAGES.c.key], set_={
+                "state": MESSAGE_SENDING, "attempts": _MESSAGES.c.attempts + 1, "claimed_at": _now()}))
+            conn.commit()
+            try:
+                send(mid)
+            except Exception:
+                conn.execute(sa.update(_MESSAGES).where(where).values(state=MESSAGE_UNSENT))
+                conn.commit()
+                raise
+            conn.execute(sa.update(_MESSAGES).where(where).values(state=MESSAGE_SENT, sent_at=_now()))
+            conn.commit()
+            return True
+        finally:
+            try:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(lock)))
+                conn.commit()
+            except sa.exc.DBAPIError:  # the connection is gone (database restarted): so is its lock
+                log.warning("sharing outbox: lost the connection holding the claim of %s (row %s)", key, row_id)
+
+
+def messages(row_id: str) -> list[Any]:
+    """The message claims of one outbox row (key, Message-ID, state, attempts, times)."""
+    found = model.Session.execute(sa.select(_MESSAGES).where(_MESSAGES.c.outbox_id == row_id)
+                                  .order_by(_MESSAGES.c.claimed_at)).mappings().all()
+    return list(found)
 
 
 def backoff(attempts: int) -> dt.timedelta:

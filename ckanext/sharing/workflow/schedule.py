@@ -1,6 +1,6 @@
 """The workflow's scheduled work (SPEC §4): grant expiry, the 7-day reminders and the overdue notices.
 
-One job, :func:`expire_and_remind`. Run it hourly from cron, either directly::
+One job, :func:`expire_and_remind`; every e-mail it causes goes through the durable outbox. Run it hourly from cron, either directly::
 
     0 * * * *  ckan -c /etc/ckan/ckan.ini sharing grants expire
 
@@ -22,7 +22,7 @@ from ckan import model
 
 from ckanext.sharing.ledger import chain, events
 from ckanext.sharing.model import SharingAudit, SharingGrant, SharingRequest
-from ckanext.sharing.workflow import clock, corrections, delivery, notify, outbox, use_reports
+from ckanext.sharing.workflow import clock, corrections, delivery, flags, notify, outbox, queries, use_reports
 from ckanext.sharing.workflow.states import GRANT_ACTIVE, GRANT_EXPIRED, REQUEST_PENDING
 
 log = logging.getLogger(__name__)
@@ -52,40 +52,50 @@ def expire_grants(now: Optional[dt.datetime] = None) -> list[str]:
     return [g.id for g in rows]
 
 
+def queue_expiry_reminders(now: Optional[dt.datetime] = None) -> list[str]:
+    """Active grants ending within 7 days not yet reminded: mark each ``reminded_at`` and queue its e-mail in
+    the durable outbox in the same transaction (committed), like every other e-mail (SPEC §8): a Redis or
+    SMTP outage delays a reminder, never loses it, and a grant is reminded once. Returns the grant ids.
+    ``SKIP LOCKED`` lets several workers run it at once."""
+    rows = (
+        model.Session.query(SharingGrant)
+        .filter(SharingGrant.id.in_(queries.grants_to_remind(now)), SharingGrant.reminded_at.is_(None))
+        .order_by(SharingGrant.expires)
+        .with_for_update(skip_locked=True)
+        .all()
+    )
+    for grant in rows:
+        grant.reminded_at = now or clock.now()
+        outbox.after_commit(notify.expiry_reminder, grant.id)
+    model.Session.commit()
+    return [g.id for g in rows]
+
+
 def flag_overdue(now: Optional[dt.datetime] = None) -> list[str]:
     """Pending requests past their due date not yet flagged: one ``request_overdue`` ledger row each
     (committed), and the deciders' e-mail queued. Returns the request ids."""
     today = clock.local_date(now or clock.now())
     flagged = sa.select(SharingAudit.request_id).where(SharingAudit.action == events.REQUEST_OVERDUE)
-    rows = (
-        model.Session.query(SharingRequest)
-        .filter(SharingRequest.state == REQUEST_PENDING, SharingRequest.due_date < today)
-        .filter(SharingRequest.id.not_in(flagged))
-        .order_by(SharingRequest.due_date)
-        .with_for_update(skip_locked=True)
-        .all()
-    )
-    for req in rows:
-        chain.append(
-            events.REQUEST_OVERDUE, package_id=req.package_id, organization_id=req.owner_org, request_id=req.id,
-            detail={"due_date": req.due_date.isoformat() if req.due_date else None},
-        )
-        outbox.after_commit(notify.overdue, req.id)
-    model.Session.commit()
+    rows = flags.past_due(SharingRequest, REQUEST_PENDING, today, flagged)
+    flags.flag_each(rows, events.REQUEST_OVERDUE, lambda req: {
+        "package_id": req.package_id, "organization_id": req.owner_org, "request_id": req.id,
+        "detail": {"due_date": req.due_date.isoformat() if req.due_date else None}},
+        notify.overdue, lambda req: (req.id,))
     return [r.id for r in rows]
 
 
 def expire_and_remind() -> dict[str, Any]:
-    """The scheduled job: mark ended grants expired (audited), send the 7-day reminders, flag
-    requests past their reply deadline to the deciders (once each) and deliver the outbox's due rows."""
+    """The scheduled job: mark ended grants expired (audited), queue the 7-day reminders, flag
+    requests past their reply deadline to the deciders (once each) and deliver the outbox's due rows
+    (among them the reminders and notices just queued)."""
     expired = expire_grants()
-    reminded = notify.expiry_reminders()
+    reminded = queue_expiry_reminders()
     overdue = flag_overdue()
-    outbox.deliver_due()  # retries of e-mails that failed (or waited for Redis), SPEC §8
-    log.info("sharing: %d grants expired, %d reminders sent, %d requests overdue", len(expired), reminded,
+    outbox.deliver_due()  # these e-mails, and retries of those that failed (or waited for Redis), SPEC §8
+    log.info("sharing: %d grants expired, %d reminders queued, %d requests overdue", len(expired), len(reminded),
              len(overdue))
     # Regulation Art. 22, 29, 26: late deliveries, use reports due, late correction answers (once each)
     obligations = {"deliveries_overdue": delivery.flag_overdue(), "use_reports_due": use_reports.flag_due(),
                    "corrections_overdue": corrections.flag_overdue()}
     log.info("sharing: %s", {k: len(v) for k, v in obligations.items()})
-    return {"expired": expired, "reminders_sent": reminded, "overdue": overdue, **obligations}
+    return {"expired": expired, "reminders": reminded, "overdue": overdue, **obligations}

@@ -63,15 +63,23 @@ def sharing_stats_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 def sharing_stats_department_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """A department's overview (its deciders and admins, sysadmins): the figures of
     ``sharing_stats_show`` for the department plus, live, its queue (``pending``, ``overdue``,
-    ``due_soon`` = due within 2 working days), its grants (``active``, ``expiring`` within 7 days) and the
-    data accesses of each active grant (``grant_accesses``).
+    ``due_soon`` = due within 2 working days, ``returned``, ``escalated``), its grants (``active``,
+    ``expiring`` within 7 days, ``undelivered``, ``delivery_overdue``; Art. 22), its use reports
+    (``use_reports``: ``reports_awaited`` by ended grants, ``reports_due`` past their date; Art. 29) and
+    the data accesses of each active grant (``grant_accesses``).
 
     :param organization_id: the department (id or name)
     :type organization_id: string
+    :param figure: one of those live figures (optional): the answer is then the list behind it instead,
+        ``{"organization", "figure", "kind": "request"|"grant", "count", "results": [...]}`` (the first
+        500 rows, each naming its dataset, never a requester or grantee; grants with their ``accesses``)
+    :type figure: string
     :rtype: dictionary
     """
     org = _organization(data_dict["organization_id"])
     tk.check_access("sharing_stats_department_show", context, {"organization_id": org.id if org else ""})
+    if data_dict.get("figure"):
+        return _with_org(figures.department_items(org.id, data_dict["figure"]), org)  # type: ignore[union-attr]
     return _with_org(figures.department(org.id), org)  # type: ignore[union-attr]
 
 

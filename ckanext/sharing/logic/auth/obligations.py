@@ -31,13 +31,19 @@ def _user(context: Context) -> Optional[model.User]:
     return facts.user_from_context(context)
 
 
+def _on_row(context: Context, cls: type, ref: object, may: Callable[[Optional[model.User], object], bool],
+            refusal: str) -> AuthResult:
+    """Authorise against the object the id names (the row the action loaded, or loaded here): ``may(user,
+    row)`` decides; a missing row is refused like one the caller may not touch."""
+    row = _row(context, ROW_KEY, cls, ref)
+    return _yes() if row is not None and may(_user(context), row) else _no(refusal)
+
+
 def sharing_grant_deliver(context: Context, data_dict: DataDict) -> AuthResult:
     """The deciders of the grant's provider (Art. 22)."""
-    user = _user(context)
-    grant = _row(context, ROW_KEY, SharingGrant, data_dict.get("id"))
-    if grant is not None and roles.is_decider(user, queries.package_org(grant.package_id, grant.owner_org)):
-        return _yes()
-    return _no(tk._("Only the providing organization's admins may record a delivery"))
+    return _on_row(context, SharingGrant, data_dict.get("id"),
+                   lambda user, grant: roles.is_decider(user, queries.package_org(grant.package_id, grant.owner_org)),
+                   tk._("Only the providing organization's admins may record a delivery"))
 
 
 def sharing_suspension_create(context: Context, data_dict: DataDict) -> AuthResult:
@@ -51,10 +57,9 @@ def sharing_suspension_create(context: Context, data_dict: DataDict) -> AuthResu
 
 def sharing_suspension_lift(context: Context, data_dict: DataDict) -> AuthResult:
     """The authority; a provider's deciders for a suspension towards their organization."""
-    row = _row(context, ROW_KEY, SharingSuspension, data_dict.get("id"))
-    if row is not None and suspension.may_suspend(_user(context), row.provider_org_id):
-        return _yes()
-    return _no(tk._("Not authorized to lift this suspension"))
+    return _on_row(context, SharingSuspension, data_dict.get("id"),
+                   lambda user, row: suspension.may_suspend(user, row.provider_org_id),
+                   tk._("Not authorized to lift this suspension"))
 
 
 def _listing(context: Context, narrowed: Optional[Callable[[model.User], bool]], refusal: str) -> AuthResult:
@@ -75,10 +80,8 @@ def sharing_suspension_list(context: Context, data_dict: DataDict) -> AuthResult
 
 def sharing_use_report_create(context: Context, data_dict: DataDict) -> AuthResult:
     """The grantee of the grant (user, member of the grantee organization) or its requester (Art. 29)."""
-    grant = _row(context, ROW_KEY, SharingGrant, data_dict.get("grant_id"))
-    if use_reports.may_report(_user(context), grant):
-        return _yes()
-    return _no(tk._("Only the grantee may report the use of this grant's data"))
+    return _on_row(context, SharingGrant, data_dict.get("grant_id"), use_reports.may_report,
+                   tk._("Only the grantee may report the use of this grant's data"))
 
 
 def sharing_use_report_list(context: Context, data_dict: DataDict) -> AuthResult:
@@ -101,10 +104,8 @@ def sharing_correction_create(context: Context, data_dict: DataDict) -> AuthResu
 
 def sharing_correction_answer(context: Context, data_dict: DataDict) -> AuthResult:
     """The deciders of the dataset's provider."""
-    row = _row(context, ROW_KEY, SharingCorrection, data_dict.get("id"))
-    if corrections.may_answer(_user(context), row):
-        return _yes()
-    return _no(tk._("Only the providing organization's admins may answer this correction request"))
+    return _on_row(context, SharingCorrection, data_dict.get("id"), corrections.may_answer,
+                   tk._("Only the providing organization's admins may answer this correction request"))
 
 
 def sharing_correction_list(context: Context, data_dict: DataDict) -> AuthResult:
