@@ -45,12 +45,30 @@ def slug(title: Any, res_code: Any = None) -> str:
 
 
 def unique_name(base: str, exclude_id: Optional[str] = None) -> str:
-    """``base`` or ``base-2``, ``base-3``, ...: the first name no other dataset uses."""
+    """``base`` or ``base-2``, ``base-3``, ...: the first name no other dataset uses.
+
+    Two indexed queries however many datasets share the title (a catalogue import brings hundreds of
+    企业名录): the names from ``base`` up to ``base.`` (``.`` follows ``-``; in byte order these are ``base``
+    and ``base-…``), then the chosen one checked exactly (under another collation the range is only a hint).
+    """
     base = base or "dataset"
-    candidate, n = base, 1
+    name = model.Package.name
+    taken = {
+        found for found, pkg_id in model.Session.query(name, model.Package.id).filter(name >= base, name < base + ".")
+        if pkg_id != exclude_id and (found == base or found.startswith(base + "-"))
+    }
     while True:
-        pkg = model.Session.query(model.Package.id).filter(model.Package.name == candidate).first()
+        candidate = first_free(base, taken)
+        pkg = model.Session.query(model.Package.id).filter(name == candidate).first()
         if pkg is None or pkg[0] == exclude_id:
             return candidate
+        taken.add(candidate)
+
+
+def first_free(base: str, taken: set[str]) -> str:
+    """``base``, else ``base-2``, ``base-3`` …: the first that is not in ``taken``."""
+    candidate, n = base, 1
+    while candidate in taken:
         n += 1
         candidate = f"{base}-{n}"
+    return candidate

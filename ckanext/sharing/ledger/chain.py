@@ -18,6 +18,8 @@ from ckanext.sharing.model import SharingAudit
 GENESIS = "0" * 64
 # Arbitrary constant key for pg_advisory_xact_lock: "sharing audit".
 _LOCK_KEY = 0x5348415245415544
+# Session.info key of the ledger rows a batch writer appends before its commit (deferred_rows).
+DEFERRED_KEY = "sharing_ledger_deferred"
 
 def _content(row: SharingAudit | dict[str, Any]) -> dict[str, Any]:
     get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
@@ -59,34 +61,54 @@ def append(
     grant_id: Optional[str] = None,
     detail: Optional[dict[str, Any]] = None,
     session: Any = None,
-) -> SharingAudit:
-    """Append one row in the caller's transaction (the caller commits).
+) -> Optional[SharingAudit]:
+    """Append one row in the caller's transaction (the caller commits); None when the session defers its
+    rows (:func:`deferred_rows`).
 
     The advisory lock is held until that transaction ends, so the id order is the chain order and
     the leaf order of the Merkle tree, which grows in the same transaction (ledger/tree.py).
     """
+    session = session or model.Session
+    spec = dict(action=action, actor_id=actor_id, actor_name=actor_name, package_id=package_id,
+                resource_id=resource_id, organization_id=organization_id, request_id=request_id,
+                grant_id=grant_id, detail=detail, created=dt.datetime.now(dt.timezone.utc))
+    deferred = session.info.get(DEFERRED_KEY)
+    if deferred is not None:  # a batch writer (the catalogue import) appends its rows just before its commit
+        deferred.append(spec)
+        return None
+    return _write(session, spec)
+
+
+def _write(session: Any, spec: dict[str, Any]) -> SharingAudit:
+    """Take the append lock, then INSERT the row (fields of :func:`append`) with its hash and tree nodes."""
     from ckanext.sharing.ledger import tree
 
-    session = session or model.Session
+    detail = spec.pop("detail")
     nxt = tree.lock_and_read(session, _LOCK_KEY, detail)
-    row = SharingAudit(
-        id=nxt.id,
-        created=dt.datetime.now(dt.timezone.utc),
-        actor_id=actor_id,
-        actor_name=actor_name,
-        action=action,
-        package_id=package_id,
-        resource_id=resource_id,
-        organization_id=organization_id,
-        request_id=request_id,
-        grant_id=grant_id,
-        detail=json.loads(nxt.detail_text),
-        prev_hash=nxt.prev_hash or GENESIS,
-        leaf_index=nxt.head.size,
-    )
+    row = SharingAudit(id=nxt.id, detail=json.loads(nxt.detail_text), prev_hash=nxt.prev_hash or GENESIS,
+                       leaf_index=nxt.head.size, **spec)
     row.hash = row_hash(row, row.prev_hash)
     tree.append_row(session, nxt.head, row, nxt.detail_text)
     return row
+
+
+def deferred_rows(session: Any) -> list[dict[str, Any]]:
+    """Make ``session`` collect its ledger rows instead of appending each at once, and return the list.
+
+    For writers of many changes in one transaction (the catalogue import, SPEC §10): the append lock is then
+    held only from :func:`append_deferred` to the commit, not for the whole batch, so several such writers
+    run side by side. The caller appends them in the same transaction (or drops them with the rows they
+    belong to), so a row exists exactly when its change does.
+    """
+    return session.info.setdefault(DEFERRED_KEY, [])
+
+
+def append_deferred(session: Any) -> int:
+    """Append the rows :func:`deferred_rows` collected, in their order, under one lock; returns how many."""
+    rows = session.info.pop(DEFERRED_KEY, None) or []
+    for spec in rows:
+        _write(session, dict(spec))
+    return len(rows)
 
 
 def iter_rows(session: Any = None, batch: int = 1000) -> Iterator[SharingAudit]:

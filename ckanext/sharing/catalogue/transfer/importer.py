@@ -2,24 +2,26 @@
 the same chained actions, scheming schema, tier rules and personal-information guard as the form and the
 API (one code path; nothing here decides whether a value is valid).
 
-Speed (SPEC §10): the rows are prepared in one pass (organizations, existing datasets and in-file duplicates
-found with a few queries), then written with ``defer_commit`` + ``return_id_only`` (no ``package_show`` per
-row, no index write per row; each row is committed on its own, so a refused row never undoes another), by
-several forked worker processes when the file is large, and indexed in batches with one Solr commit at the
-end. ``dry_run`` runs the same actions and rolls every row back.
+Speed (SPEC §10): the rows are prepared in one pass (organizations, existing datasets, in-file duplicates and
+URL names found with a few queries), then written in batches: one transaction per batch, a savepoint per row
+(:func:`one_transaction`: a refused row never undoes another), ``defer_commit`` + ``return_id_only`` (no
+``package_show`` per row, no index write per row), the batch's ledger rows appended at its commit, by several
+forked worker processes when the file is large, indexed per batch with one Solr commit at the end.
+``dry_run`` runs the same actions and rolls every row back.
 
 Idempotent: a row is the dataset with its ``res_code``, else the dataset with its title in its organization;
 a row equal to what is stored is ``unchanged``; a changed one is refused unless ``update``.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 import yaml
 
@@ -31,6 +33,7 @@ from ckanext.sharing.catalogue.transfer import headers as hdr
 from ckanext.sharing.catalogue.transfer import normalise as norm
 from ckanext.sharing.catalogue.transfer import readers
 from ckanext.sharing.catalogue.transfer.report import Report, RowResult, field_label
+from ckanext.sharing.ledger import chain
 
 log = logging.getLogger(__name__)
 
@@ -316,20 +319,17 @@ class Organizations:
             self.pending.setdefault(title, spec)
             return None, spec, None
         taken = {n for (n,) in model.Session.query(model.Group.name).filter(model.Group.name.like(spec["name"] + "%"))}
-        base, n = spec["name"], 1
-        while spec["name"] in taken:
-            n += 1
-            spec["name"] = f"{base}-{n}"
-        try:
-            org = tk.get_action("organization_create")(dict(self.context), dict(spec))
+        spec["name"] = naming.first_free(spec["name"], taken)
+        try:  # (not return_id_only: the activity plugin's subscriber needs the organization's dict)
+            org_id = tk.get_action("organization_create")(dict(self.context), dict(spec))["id"]
         except tk.ValidationError as exc:
             model.Session.rollback()
             return None, None, tk._("Organization %(title)s cannot be created: %(error)s") % {
                 "title": title, "error": _summary(exc)}
-        for key in (title, uscc, org["name"]):
+        for key in (title, uscc, spec["name"]):
             if key:
-                self.by_key[key] = org["id"]
-        return org["id"], None, None
+                self.by_key[key] = org_id
+        return org_id, None, None
 
 
 def _existing_by_code(codes: Iterable[str]) -> dict[str, str]:
@@ -399,16 +399,18 @@ def prepare(table: readers.Table, options: Options) -> list[Prepared]:
         data, provider, problems = to_dataset(collect(record, fields_of), mapping, schema)
         rows.append(Prepared(row=number, title=data.get("title") or "", data=data, problems=problems))
         providers.append(provider)
-    for prepared, provider in zip(rows, providers):
-        if fixed_org:
-            prepared.data["owner_org"] = fixed_org
-            continue
-        org_id, new_org, problem = orgs.resolve(provider)
-        if problem:
-            prepared.problems.append(("owner_org", problem))
-        elif org_id:
-            prepared.data["owner_org"] = org_id
-        prepared.new_org = new_org
+    # the new organizations in one transaction (a savepoint each): ~2,000 of them in the real records
+    with one_transaction(commit=not options.dry_run), acting_as(context["user"]):
+        for prepared, provider in zip(rows, providers):
+            if fixed_org:
+                prepared.data["owner_org"] = fixed_org
+                continue
+            org_id, new_org, problem = orgs.resolve(provider)
+            if problem:
+                prepared.problems.append(("owner_org", problem))
+            elif org_id:
+                prepared.data["owner_org"] = org_id
+            prepared.new_org = new_org
     by_code = _existing_by_code(p.data.get("res_code") for p in rows)
     by_title = _existing_by_title(p.data.get("owner_org") for p in rows)
     seen: dict[Any, int] = {}
@@ -428,7 +430,23 @@ def prepare(table: readers.Table, options: Options) -> list[Prepared]:
         if prepared.existing_id is None and not code and next_code and not prepared.problems:
             prepared.data["res_code"] = next_code()
             prepared.data.setdefault("res_class", prepared.data["res_code"][:1])
+    _name_new_rows(rows)
     return rows
+
+
+def _name_new_rows(rows: list[Prepared]) -> None:
+    """URL names for the rows that will create a dataset: the names the schema's ``sharing_dataset_name``
+    would give (pinyin of the title, ``-2``, ``-3`` … on a collision), chosen here against every stored name
+    and the file's earlier rows with one query, so that several writer processes never pick the same name
+    (nor each look names up row by row). A name the file gives is kept."""
+    new = [p for p in rows if p.existing_id is None and not p.problems and norm.is_empty(p.data.get("name"))]
+    if not new:
+        return
+    taken = {name for (name,) in model.Session.query(model.Package.name)}
+    for prepared in new:
+        prepared.data["name"] = naming.first_free(naming.slug(prepared.data.get("title"),
+                                                               prepared.data.get("res_code")), taken)
+        taken.add(prepared.data["name"])
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -461,13 +479,18 @@ def _write_org(context: dict[str, Any], spec: Mapping[str, Any]) -> str:
 
 
 def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
-    """Write one row (or, in a dry run, run the same actions and roll back) → its report line."""
+    """Write one row (or, in a dry run, run the same actions and roll back) → its report line.
+
+    Inside :func:`one_transaction` ``Session.commit()`` / ``rollback()`` end the row's savepoint, so a
+    refused row (CKAN itself rolls back on a ValidationError) undoes only its own writes and ledger rows."""
     result = RowResult(row=prepared.row, title=prepared.title)
     if prepared.problems:
         result.refuse(prepared.problems)
         return result
     context: dict[str, Any] = {"user": user, "defer_commit": True, "return_id_only": True}
     data = dict(prepared.data)
+    ledger = model.Session.info.get(chain.DEFERRED_KEY)
+    mark = len(ledger) if ledger is not None else 0
     try:
         if prepared.existing_id is None:
             if prepared.new_org is not None:
@@ -492,23 +515,94 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
             tk.get_action("package_update")(context, merged)
             result.outcome, result.changed = "updated", changed
         if options.dry_run:
-            model.Session.rollback()
+            _undo(ledger, mark)
         else:
-            model.repo.commit()
-            if result.dataset_id and not result.name:
-                result.name = model.Session.query(model.Package.name).filter_by(id=result.dataset_id).scalar()
+            model.Session.commit()
+        return result
     except tk.ValidationError as exc:
-        model.Session.rollback()
         result.refuse(flatten_errors(exc.error_dict) or [("", str(exc))])
     except (tk.NotAuthorized, tk.ObjectNotFound) as exc:
-        model.Session.rollback()
         result.refuse([("", tk._("Not allowed: %s") % (exc.message or type(exc).__name__))])
     except Exception as exc:  # a bug or a service down must not stop the other rows, nor lose this one
         log.exception("catalogue import: row %s failed", prepared.row)
-        model.Session.rollback()
-        result.refuse([("", tk._("Internal error (%s): the row was not imported; see the portal's log")
-                        % type(exc).__name__)])
+        result.refuse(_internal_error(exc))
+    _undo(ledger, mark)
     return result
+
+
+def _internal_error(exc: Exception) -> list[tuple[str, str]]:
+    """The report line of a row that failed for another reason than its values (logged with its traceback)."""
+    return [("", tk._("Internal error (%s): the row was not imported; see the portal's log") % type(exc).__name__)]
+
+
+def _undo(ledger: Optional[list[Any]], mark: int) -> None:
+    """Roll the row back (its savepoint) with the ledger rows it deferred."""
+    model.Session.rollback()
+    if ledger is not None:
+        del ledger[mark:]
+
+
+@contextlib.contextmanager
+def one_transaction(commit: bool) -> Iterator[None]:
+    """Run a batch of rows in ONE database transaction (SPEC §10), each row in a savepoint of it.
+
+    ``model.Session`` is bound for the batch to a connection whose transaction we own, with SQLAlchemy's
+    ``join_transaction_mode="create_savepoint"``: the ``Session.commit()`` / ``rollback()`` of a row (and
+    CKAN's own rollback on a ValidationError) end only that row's savepoint. The ledger rows of the batch
+    are collected and appended just before the one commit, so the ledger's append lock is held only that
+    long and several writer processes do not wait for each other. ``commit=False`` (a dry run) rolls the
+    whole batch back."""
+    model.Session.remove()
+    engine = model.meta.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    model.Session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        chain.deferred_rows(model.Session)
+        yield
+        if commit:
+            chain.append_deferred(model.Session)
+            model.Session.commit()
+            outer.commit()
+    finally:
+        model.Session.info.pop(chain.DEFERRED_KEY, None)
+        model.Session.remove()
+        model.Session.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@contextlib.contextmanager
+def acting_as(user_name: str) -> Iterator[None]:
+    """The importing user is the request's ``current_user`` (flask-login keeps it in ``g._login_user``)
+    while a batch is written, so CKAN's auth functions find it without a users-table query per check
+    (about five per row); the previous one is restored after. The CLI and the job worker have only an
+    application context: a test request context is pushed for the batch (CKAN's CLI does the same for its
+    commands that need one); without any context there is nothing to do."""
+    import flask
+
+    if not flask.has_request_context():
+        if not flask.has_app_context():
+            yield
+            return
+        with flask.current_app.test_request_context(), acting_as(user_name):
+            yield
+        return
+    user = model.User.get(user_name)
+    if user is None:
+        yield
+        return
+    missing = object()
+    previous = flask.g.get("_login_user", missing)
+    flask.g._login_user = user
+    try:
+        yield
+    finally:
+        if previous is missing:
+            flask.g.pop("_login_user", None)
+        else:
+            flask.g._login_user = previous
 
 
 def index(ids: Iterable[str]) -> None:
@@ -523,11 +617,36 @@ def index(ids: Iterable[str]) -> None:
 
 
 def _write_chunk(chunk: list[Prepared], options: Options, user: str) -> list[RowResult]:
-    results = [apply(p, options, user) for p in chunk]
-    if not options.dry_run:
-        index(r.dataset_id for r in results if r.outcome in ("created", "updated") and r.dataset_id)
+    """One batch: its rows in one transaction (:func:`one_transaction`), then their names read and the
+    written datasets indexed (no Solr commit). Should the batch's commit fail, its rows are written again
+    one transaction each, so a failure costs at most its own row."""
+    try:
+        with one_transaction(commit=not options.dry_run), acting_as(user):
+            results = [apply(p, options, user) for p in chunk]
+    except Exception:  # noqa: BLE001 — e.g. the commit failed: nothing of the batch is stored
+        log.exception("catalogue import: a batch of %d rows failed; writing them one by one", len(chunk))
+        results = [_write_alone(p, options, user) for p in chunk]
+    written = [r for r in results if r.outcome in ("created", "updated") and r.dataset_id]
+    if not options.dry_run and written:
+        names = dict(model.Session.query(model.Package.id, model.Package.name)
+                     .filter(model.Package.id.in_([r.dataset_id for r in written])))
+        for result in written:
+            result.name = result.name or names.get(result.dataset_id)
+        index(r.dataset_id for r in written)
     model.Session.remove()
     return results
+
+
+def _write_alone(prepared: Prepared, options: Options, user: str) -> RowResult:
+    """One row in a transaction of its own (after its batch failed); a failure refuses only this row."""
+    try:
+        with one_transaction(commit=not options.dry_run), acting_as(user):
+            return apply(prepared, options, user)
+    except Exception as exc:  # noqa: BLE001 — reported on the row, never a crash of the import
+        log.exception("catalogue import: row %s failed", prepared.row)
+        result = RowResult(row=prepared.row, title=prepared.title)
+        result.refuse(_internal_error(exc))
+        return result
 
 
 _FORK_STATE: dict[str, Any] = {}
