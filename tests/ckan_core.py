@@ -1,6 +1,7 @@
 """``make test-core``: CKAN's own test suites, once as CKAN runs them and once with ``sharing`` added (issue 18).
 
-For every suite in ``SUITES`` two pytest runs are made with ``test-core.ini`` (CKAN 2.12's test-core.ini):
+For every suite in ``SUITES`` two pytest runs are made with ``test-core.ini`` (CKAN 2.12's test-core.ini; for
+ckanext-scheming's and ckanext-dcat's suites the settings of that plugin's test.ini on top, ``OWN_INI``):
 
 * baseline: slot ``corebase`` (own databases, a Solr core with CKAN's stock schema), no plugin added;
 * sharing: slot ``core`` (own databases, the CJK Solr schema the deployment uses), ``sharing`` added to the
@@ -11,7 +12,8 @@ differs, compared with ``tests/core_differences.txt`` (the deliberate product de
 of ours). It exits 1 when the baseline is not green, on any difference not listed there, and on a listed entry
 that no longer differs (so the list stays exact). Usage::
 
-    python tests/ckan_core.py [--suite ckan --suite activity ...] [--run baseline|sharing] [-- PYTEST ARGS]
+    python tests/ckan_core.py [--suite ckan --suite activity ...] [--run baseline|sharing] [--parallel]
+                              [-- PYTEST ARGS]
 """
 from __future__ import annotations
 
@@ -27,25 +29,54 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 CKAN = str(ROOT / ".venv" / "bin" / "ckan")
-INI = str(ROOT / "test-core.ini")  # CKAN 2.12's test-core.ini; test-core-sharing.ini adds ckan.plugins = sharing
 DIFFERENCES = ROOT / "tests" / "core_differences.txt"
 DESELECTED = ROOT / "tests" / "core_deselected.txt"
 REPORTS = Path(os.environ.get("SHARING_CORE_REPORTS", ROOT / ".run" / "core-reports"))
 
-# Each plugin's own suite, run the way that plugin runs it. ckanext-scheming's and ckanext-dcat's suites join
-# here when the clients issue adds those plugins: give their --pyargs packages (and, if they need their own
-# settings, put those in test-core.ini's spirit into a separate ini and extend _pytest()).
+# Each plugin's own suite, run the way that plugin runs it (its --pyargs packages). A suite with settings of its
+# own (a plugin's test.ini) has ``test-core-<suite>.ini`` and ``test-core-<suite>-sharing.ini`` (OWN_INI).
+_DCAT = "ckanext.dcat.tests"
 SUITES: dict[str, list[str]] = {
     "ckan": ["ckan.tests.logic", "ckan.tests.controllers", "ckan.tests.lib.search"],
     "activity": ["ckanext.activity.tests"],
     "datastore": ["ckanext.datastore.tests"],
+    "scheming": ["ckanext.scheming.tests"],
+    # its harvester tests need ckanext-harvest, not installed here (tests/core_deselected.txt)
+    "dcat": [f"{_DCAT}.profiles", f"{_DCAT}.test_blueprints", f"{_DCAT}.test_cli", f"{_DCAT}.test_converters",
+             f"{_DCAT}.test_utils"],
+}
+OWN_INI = {"scheming", "dcat"}
+
+# ``--parallel``: the parts each suite is cut into (together exactly the suite's tests), each run at once on its
+# own pair of slots, so that the ckan suite (~1,540 tests) does not set the pace alone.
+_LOGIC, _VIEWS = "ckan.tests.logic", "ckan.tests.controllers"
+PARTS: dict[str, list[list[str]]] = {
+    "ckan": [
+        [f"{_LOGIC}.action.test_get", f"{_LOGIC}.action.test_init"],
+        [f"{_LOGIC}.action.test_create", f"{_LOGIC}.action.test_patch"],
+        [f"{_LOGIC}.action.test_update", f"{_LOGIC}.action.test_delete", f"{_LOGIC}.action.test_file"],
+        [f"{_LOGIC}.auth", f"{_LOGIC}.test_conversion", f"{_LOGIC}.test_converters", f"{_LOGIC}.test_logic",
+         f"{_LOGIC}.test_schema", f"{_LOGIC}.test_validators", "ckan.tests.lib.search"],
+        [f"{_VIEWS}.test_{m}" for m in ("package", "resource", "feed", "home", "pagination", "util", "api")],
+        [f"{_VIEWS}.test_{m}" for m in ("user", "group", "organization", "admin", "file")],
+    ],
+    "activity": [SUITES["activity"]],
+    "datastore": [SUITES["datastore"]],
+    "scheming": [SUITES["scheming"]],
+    "dcat": [SUITES["dcat"]],
 }
 
-# run name -> (TEST_SLOT, ini, Solr schema for that slot's core: CKAN's stock one, or the deployment's CJK one)
-RUNS: dict[str, tuple[str, str, str]] = {
-    "baseline": ("corebase", INI, "stock"),
-    "sharing": ("core", str(ROOT / "test-core-sharing.ini"), ""),
+# run name -> (TEST_SLOT, ini suffix, Solr schema for that slot's core: CKAN's stock one, or the deployment's CJK
+# one, the plugins added to every test: ``SHARING_CORE_ADDED`` for tests/ckan_core_with_sharing.py)
+RUNS: dict[str, tuple[str, str, str, str]] = {
+    "baseline": ("corebase", "", "stock", ""),
+    "sharing": ("core", "-sharing", "", "sharing"),
 }
+
+
+def _ini(name: str, suite: str) -> str:
+    """The committed ini of a run of a suite: ``test-core[-<suite>][-sharing].ini``."""
+    return str(ROOT / f"test-core{'-' + suite if suite in OWN_INI else ''}{RUNS[name][1]}.ini")
 BAD = {"failed", "error"}
 
 
@@ -90,27 +121,34 @@ def _prepare(env: dict[str, str], ini: str, log) -> None:
         subprocess.run(cmd, env=env, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
 
 
-def _run(name: str, suites: list[str], pytest_args: list[str]) -> None:
-    """One run (baseline or sharing) over the chosen suites, one pytest process per suite."""
-    slot, base_ini, schema = RUNS[name]
-    slot += os.environ.get("SHARING_CORE_SLOT_SUFFIX", "")  # another pair of slots, for suites run at once
+def _run(name: str, units: list[tuple[str, list[str], str]], pytest_args: list[str], shard: str = "") -> None:
+    """One run (baseline or sharing) over ``units`` (suite, its packages, report tag), one pytest process each,
+    one after the other on the run's slot (``shard`` names another pair of slots, for units run at once)."""
+    slot, _, schema, added = RUNS[name]
+    slot += os.environ.get("SHARING_CORE_SLOT_SUFFIX", "") + shard
     REPORTS.mkdir(parents=True, exist_ok=True)
     with open(REPORTS / f"{name}-{slot}.log", "w", encoding="utf-8") as log:
         env = _stack_env(slot, schema)
-        ini, clean_env = _run_ini(f"{name}-{slot}", base_ini, env)
-        _prepare(env, ini, log)
-        for suite in suites:
-            report = REPORTS / f"{name}-{suite}.jsonl"
-            report.unlink(missing_ok=True)
-            (REPORTS / f"{name}-{suite}.seconds").unlink(missing_ok=True)
-            run_env = dict(clean_env, SHARING_CORE_REPORT=str(report), SHARING_CORE_DESELECT=str(DESELECTED))
+        for i, (suite, packages, tag) in enumerate(units):
+            ini, clean_env = _run_ini(f"{name}-{slot}-{suite}", _ini(name, suite), env)
+            if i == 0:
+                _prepare(env, ini, log)
+            report = REPORTS / f"{name}-{suite}{tag}.jsonl"
+            run_env = dict(clean_env, SHARING_CORE_REPORT=str(report), SHARING_CORE_DESELECT=str(DESELECTED),
+                           SHARING_CORE_ADDED=added)
             started = time.monotonic()
             cmd = [PYTHON, "-m", "pytest", f"--ckan-ini={ini}", "-p", "tests.ckan_core_with_sharing",
-                   "-q", "-rfE", "--pyargs", *SUITES[suite], *pytest_args]
-            log.write(f"\n### {name} {suite}: {' '.join(cmd)}\n")
+                   "-q", "-rfE", "--pyargs", *packages, *pytest_args]
+            log.write(f"\n### {name} {suite}{tag}: {' '.join(cmd)}\n")
             log.flush()
             subprocess.run(cmd, env=run_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-            (REPORTS / f"{name}-{suite}.seconds").write_text(f"{time.monotonic() - started:.0f}\n")
+            (REPORTS / f"{name}-{suite}{tag}.seconds").write_text(f"{time.monotonic() - started:.0f}\n")
+
+
+def _forget(name: str, suite: str) -> None:
+    """Remove the outcomes of an earlier run of ``suite`` (whole or in parts) before it runs again."""
+    for path in REPORTS.glob(f"{name}-{suite}.*"):
+        path.unlink(missing_ok=True)
 
 
 def _listed() -> dict[str, str]:
@@ -130,14 +168,17 @@ def _count(outcomes: dict[str, str]) -> str:
 
 
 def _results(name: str, suite: str) -> dict:
-    """The outcomes a run left in ``REPORTS`` (empty when it did not run), and its minutes (0 while running)."""
-    report, seconds = REPORTS / f"{name}-{suite}.jsonl", REPORTS / f"{name}-{suite}.seconds"
+    """The outcomes a run left in ``REPORTS`` (empty when it did not run; the parts of a ``--parallel`` run
+    merged), and its seconds (the longest part; 0 while running)."""
     outcomes: dict[str, str] = {}
-    if report.exists():
-        for line in report.read_text(encoding="utf-8").splitlines():
-            test_id, outcome = json.loads(line)
-            outcomes[test_id] = outcome
-    return {"outcomes": outcomes, "seconds": float(seconds.read_text()) if seconds.exists() else 0}
+    for report in [REPORTS / f"{name}-{suite}.jsonl", *sorted(REPORTS.glob(f"{name}-{suite}.*.jsonl"))]:
+        if report.exists():
+            for line in report.read_text(encoding="utf-8").splitlines():
+                test_id, outcome = json.loads(line)
+                outcomes[test_id] = outcome
+    seconds = [float(p.read_text()) for p in
+               [REPORTS / f"{name}-{suite}.seconds", *REPORTS.glob(f"{name}-{suite}.*.seconds")] if p.exists()]
+    return {"outcomes": outcomes, "seconds": max(seconds, default=0)}
 
 
 def compare(suites: list[str]) -> int:
@@ -179,13 +220,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--suite", action="append", choices=sorted(SUITES), help="default: all")
     parser.add_argument("--run", action="append", choices=sorted(RUNS), help="default: both")
     parser.add_argument("--compare-only", action="store_true", help="compare the outcomes of the last runs")
+    parser.add_argument("--parallel", action="store_true",
+                        help="run the PARTS of every suite at once, each on its own pair of slots")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
     suites = args.suite or list(SUITES)
     if args.compare_only:
         return compare(suites)
-    threads = [threading.Thread(target=_run, args=(name, suites, args.pytest_args))
-               for name in (args.run or list(RUNS))]
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    runs = args.run or list(RUNS)
+    for name in runs:
+        for suite in suites:
+            _forget(name, suite)
+    if args.parallel:  # every part of every suite in its own pair of slots, all at once
+        threads = [threading.Thread(target=_run, args=(name, [(suite, part, f".{i}")], args.pytest_args,
+                                                       f"p{suite}{i}"))
+                   for name in runs for suite in suites for i, part in enumerate(PARTS[suite])]
+    else:
+        threads = [threading.Thread(target=_run, args=(name, [(s, SUITES[s], "") for s in suites], args.pytest_args))
+                   for name in runs]
     started = time.monotonic()
     for thread in threads:
         thread.start()

@@ -64,11 +64,15 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     """After CKAN's own session start (config loaded, database made by ``ckan db init``): note the added
-    plugins, bring their tables to head, and let CKAN's ``reset_db`` (the one its ``clean_db`` fixture calls)
-    make them too. Without added plugins (the baseline) CKAN's reset stays untouched."""
+    plugins (``SHARING_CORE_ADDED``, set by ``tests/ckan_core.py``: a plugin's suite has that plugin's own in its
+    ini too; else the ini's ``ckan.plugins``), bring their tables to head, and let CKAN's ``reset_db`` (the one
+    its ``clean_db`` fixture calls) make them too. Without added plugins (the baseline) CKAN's reset stays
+    untouched."""
     from ckan.common import config
 
-    current = config.get("ckan.plugins") or []
+    current = os.environ.get("SHARING_CORE_ADDED")
+    if current is None:  # no harness: the ini's plugins are the added ones
+        current = config.get("ckan.plugins") or []
     ADDED[:] = current.split() if isinstance(current, str) else list(current)
     if ADDED:
         from ckan.tests import helpers
@@ -118,13 +122,15 @@ def _listed(path: str) -> set[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out the tests listed in ``SHARING_CORE_DESELECT`` (ones that cannot run from the wheel here;
-    each line there says why), in both runs alike."""
+    each line there says why; a line ending in ``/`` names a folder), in both runs alike."""
     skipped = _listed(os.environ.get("SHARING_CORE_DESELECT", ""))
     if not skipped:
         return
+    folders = tuple(s for s in skipped if s.endswith("/"))  # a folder's line leaves out every test below it
     keep, drop = [], []
     for item in items:
-        (drop if canonical_id(item.nodeid) in skipped else keep).append(item)
+        test_id = canonical_id(item.nodeid)
+        (drop if test_id in skipped or test_id.startswith(folders) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
