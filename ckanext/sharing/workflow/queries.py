@@ -38,17 +38,18 @@ def pending_exists(user_id: str, package_id: str) -> bool:
     ).scalar()
 
 
-def grants_to_remind(now: Optional[dt.datetime] = None) -> list[str]:
-    """Active grants ending within 7 days whose grantee has not been reminded yet."""
+def grants_to_remind(now: Optional[dt.datetime] = None) -> sa.orm.Query:
+    """Active grants ending within 7 days whose grantee has not been reminded yet, soonest first (a query,
+    so that the scheduler can lock the same rows it selects in one statement)."""
     now = now or clock.now()
-    return [
-        gid for (gid,) in model.Session.query(SharingGrant.id)
+    return (
+        model.Session.query(SharingGrant)
         .filter(SharingGrant.state == GRANT_ACTIVE)
         .filter(SharingGrant.expires > now)
         .filter(SharingGrant.expires <= now + dt.timedelta(days=REMINDER_DAYS))
         .filter(SharingGrant.reminded_at.is_(None))
         .order_by(SharingGrant.expires)
-    ]
+    )
 
 
 def _filtered(

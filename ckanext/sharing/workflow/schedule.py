@@ -57,13 +57,7 @@ def queue_expiry_reminders(now: Optional[dt.datetime] = None) -> list[str]:
     the durable outbox in the same transaction (committed), like every other e-mail (SPEC §8): a Redis or
     SMTP outage delays a reminder, never loses it, and a grant is reminded once. Returns the grant ids.
     ``SKIP LOCKED`` lets several workers run it at once."""
-    rows = (
-        model.Session.query(SharingGrant)
-        .filter(SharingGrant.id.in_(queries.grants_to_remind(now)), SharingGrant.reminded_at.is_(None))
-        .order_by(SharingGrant.expires)
-        .with_for_update(skip_locked=True)
-        .all()
-    )
+    rows = queries.grants_to_remind(now).with_for_update(skip_locked=True).all()
     for grant in rows:
         grant.reminded_at = now or clock.now()
         outbox.after_commit(notify.expiry_reminder, grant.id)
