@@ -166,4 +166,7 @@ CORE_MESSAGES = (
     _('Follow'),
     _('Unfollow'),
     _('{actor} signed up'),
+    _('Register'),
+    _('Querying'),
+    _('read more'),
 )
