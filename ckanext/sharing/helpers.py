@@ -8,13 +8,13 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.sharing import config
 from ckanext.sharing.access import masking, tiers
-from ckanext.sharing.ui import avatars, dates, guide, home, landing
+from ckanext.sharing.ui import activity_types, avatars, dates, errors, guide, home, landing
 from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
 __all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help",
            "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
            "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
-           "sharing_guide", "user_image"]
+           "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -35,6 +35,16 @@ def sharing_request_url(pkg: dict[str, Any] | str) -> str:
 def sharing_date(value: Any, with_time: bool = False) -> str:
     """A date or moment in the portal's time zone, always ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` with time)."""
     return dates.local_text(value, with_time)
+
+
+def sharing_activity_type_label(activity_type: str) -> str:
+    """The name of an activity type in the page's language (core's filter shows the raw type)."""
+    return activity_types.label(activity_type)
+
+
+def sharing_error_message(code: Any, content: Any) -> Any:
+    """An error page's message, translated when it is werkzeug's default English description."""
+    return errors.message(code, content)
 
 
 def sharing_account_help() -> str:

@@ -16,7 +16,7 @@ from ckanext.sharing.access import guard, masking
 from ckanext.sharing.logic import action, auth
 from ckanext.sharing.logic.action import core
 from ckanext.sharing.translation import SharingTranslation
-from ckanext.sharing.ui import blueprints, default_views, uploads
+from ckanext.sharing.ui import activity_types, blueprints, default_views, uploads
 
 
 @tk.blanket.config_declarations
@@ -28,6 +28,7 @@ class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslat
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
@@ -46,6 +47,10 @@ class SharingPlugin(p.SingletonPlugin, facets.FacetsOnEveryPage, SharingTranslat
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "ckanext-sharing")
         tk.add_public_directory(config, "public")
+
+    # IConfigurable
+    def configure(self, config: tk.CKANConfig) -> None:
+        activity_types.put_templates_first(config)
 
     # IPackageController
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:

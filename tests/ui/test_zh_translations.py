@@ -53,3 +53,28 @@ def test_not_shared_dataset_404_is_in_chinese(app):
     assert "404 页面不存在" in resp.body
     assert "数据集不存在，或您无权查看" in resp.body
     assert "Not Found" not in resp.body and "Dataset not found" not in resp.body
+
+
+def test_about_page_describes_the_portal_in_chinese(app):
+    """Without ckan.site_about the Chinese About page describes this portal (its name, the tiers, a link to
+    the sharing guide), not core's English text about CKAN."""
+    html = app.get("/zh_Hans_CN/about").body
+    assert "是本市各政务部门发布政务数据资源目录" in html
+    assert "有条件共享" in html and "/sharing/guide" in html
+    assert "CKAN is the world" not in html
+
+
+@pytest.mark.ckan_config("ckan.site_about", "本平台由**示范市数据管理局**运营。")
+def test_about_page_text_is_configurable(app):
+    """ckan.site_about (Markdown) replaces our default text, as in core."""
+    html = app.get("/zh_Hans_CN/about").body
+    assert "本平台由<strong>示范市数据管理局</strong>运营。" in html
+    assert "是本市各政务部门发布政务数据资源目录" not in html
+
+
+def test_unknown_page_404_is_in_chinese(app):
+    """An unknown URL's 404 page gives our Chinese message, not werkzeug's English description."""
+    resp = app.get("/zh_Hans_CN/no-such-page", status=404)
+    assert "404 页面不存在" in resp.body
+    assert "您访问的页面不存在" in resp.body
+    assert "The requested URL was not found" not in resp.body

@@ -24,7 +24,15 @@ WAIT = 30
 ALLOWED = frozenset({
     "CSV", "XLSX", "XLS", "JSON", "XML", "HTML", "PDF", "TXT", "API", "URL", "ID", "RDF", "DCAT", "SQL", "CKAN",
     "English", "DataStore", "UTF", "GB", "MB", "KB", "ECharts", "Facebook",
+    "Markdown",  # the text format the description fields take ("此处可以使用 Markdown 格式")
+    "Shift",  # the key's name, as on the keyboard ("按住 Shift 键点击排序控件")
+    "UTC",  # the time zone's name in dates that CKAN's JavaScript writes ("(UTC+08:00)")
+    "text",  # a DataStore column's type as the Data Dictionary shows it (PostgreSQL's type name, data)
 })
+# On the Data API page and modal only: core's code examples are named by their languages, and the texts that
+# introduce them quote the field names and values the code uses (the examples would not work translated).
+CODE_EXAMPLES = frozenset({"curl", "JavaScript", "PowerShell", "Python", "ckanapi", "GET",
+                           "jones", "jones'", "watershed", "survey", "subject", "stage", "active"})
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 
 
@@ -33,7 +41,7 @@ def _english_words(text: str, own: set[str]) -> list[str]:
     (user and organization names, e-mail addresses, URL names and codes, which are data, not UI)."""
     words = []
     for line in text.splitlines():
-        line = re.sub(r"\S+@\S+|https?://\S+|\b[\w.-]*\d[\w.-]*\b", " ", line)
+        line = re.sub(r"\S+@\S+|https?://\S+|(?:[\w-]+\.)+[\w-]+(?::\d+)?/\S*|\b[\w.-]*\d[\w.-]*\b", " ", line)
         for token in re.split(r"[\s/]+", line):
             if any(part in token for part in own):
                 continue
@@ -58,36 +66,92 @@ def catalogue(zh_portal: LivePortal, reset_db: Callable[[], None]) -> dict[str, 
     reset_db()
     search.clear_all()
     run = uuid.uuid4().hex[:6]
-    admin = make_user(sysadmin=True)
+    admin = make_user(sysadmin=True, fullname="系统管理员")
     # its own credit code: the portal keeps USCCs unique, and test_zh_form's department already holds the shared one
     body = f"91350100M{uuid.uuid4().int % 10**6:06d}Y4"
     code = body + uscc.calc_check_digit(body)
-    editor = make_user(name=f"bianji-{run}", fullname="张编辑")
+    # Chinese names and profiles: the factories' English ones are data, not UI
+    editor = make_user(name=f"bianji-{run}", fullname="张编辑", about="负责本局数据资源的编目。")
+    manager = make_user(name=f"guanli-{run}", fullname="李管理", about="本局数据管理员。")
     org = zh_portal.action("organization_create", admin.token, name=f"shi-jiao-tong-ju-{run}", title="示范市交通运输局",
                            description="负责全市交通运输数据。", uscc=code,
-                           users=[{"name": editor.name, "capacity": "editor"}])
+                           users=[{"name": editor.name, "capacity": "editor"},
+                                  {"name": manager.name, "capacity": "admin"}])
+    group = zh_portal.action("group_create", admin.token, name=f"chu-xing-{run}", title="出行专题",
+                             description="与市民出行有关的数据。")
     pkg = zh_portal.action(
         "package_create", admin.token, title="公交线路与站点", res_code="301002003/000009", res_class="3",
         owner_org=org["id"], notes="全市公交线路、站点位置与运营时间。", format_category="电子表格",
         data_items=[{"item_name": "线路名称", "item_type": "C"}, {"item_name": "站点名称", "item_type": "C"}],
         sharing_tier="conditional", share_condition="仅限履行法定职责使用", share_scope="本市交通运输相关部门",
         share_method=["文件下载"], update_cycle="每月", publish_date="2026-11-01", theme="交通运输",
-        contact_name="王五", contact_phone="0591-87654321", contact_email="jt@example.gov.cn")
+        contact_name="王五", contact_phone="0591-87654321", contact_email="jt@example.gov.cn",
+        groups=[{"name": group["name"]}])
     res = zh_portal.action("resource_create", admin.token, files={"upload": ("公交站点.csv", "线路,站点\n1路,五一广场\n")},
                            package_id=pkg["id"], name="公交站点", format="CSV")
-    return {"org": org, "pkg": pkg, "res": res, "editor": editor,
-            "own": {org["name"], pkg["name"], editor.name, run, "gong-jiao-zhan-dian"}}
+    # a DataStore table: its resource page shows the DataTables view (a default view) and the 数据 API button
+    table = zh_portal.action("datastore_create", admin.token, resource={"package_id": pkg["id"], "name": "公交线路表"},
+                             fields=[{"id": "线路", "type": "text"}, {"id": "站点", "type": "text"}],
+                             records=[{"线路": "1路", "站点": "五一广场"}, {"线路": "2路", "站点": "福州火车站"}], force=True)
+    return {"org": org, "group": group, "pkg": pkg, "res": res, "table_id": table["resource_id"], "editor": editor,
+            "manager": manager,
+            "own": {org["name"], group["name"], pkg["name"], editor.name, manager.name, run, "gong-jiao-zhan-dian"}}
 
 
 def test_untranslated_words_are_found_and_data_is_not() -> None:
     """The walk's detector flags Latin-letter UI words (also all-hex ones such as "added") and skips allowed
-    names, e-mail addresses, URLs, identifiers with digits and this test's own names."""
-    text = "发布 Publish 数据集\n已 added 3 项 CSV API\njt@example.gov.cn http://x.example/a 43ec902d-71f2 bianji-ab12cd"
+    names, e-mail addresses, URLs (also without scheme, as the form's URL preview shows them), identifiers
+    with digits and this test's own names."""
+    text = ("发布 Publish 数据集\n已 added 3 项 CSV API\njt@example.gov.cn http://x.example/a 43ec902d-71f2 bianji-ab12cd\n"
+            "网址: 127.0.0.1:5000/dataset/<网址名> data.example.gov.cn/dataset/x")
     assert _english_words(text, {"bianji-ab12cd"}) == ["Publish", "added"]
 
 
 def _visible_text(driver: Any) -> str:
-    return driver.execute_script("return document.body.innerText") or ""
+    """The page's rendered text without code samples (``pre``/``code``: curl, Python ... are code, not UI)."""
+    return driver.execute_script(
+        "let text = document.body.innerText || '';"
+        "for (const el of document.querySelectorAll('pre, code')) {"
+        "  const part = el.innerText; if (part) { text = text.split(part).join(' '); } }"
+        "return text;") or ""
+
+
+def _tooltips(driver: Any) -> str:
+    """The page's tooltips, placeholders and accessible names (one a line): UI text a reader meets too."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('[title], [placeholder], [aria-label]')]"
+        ".flatMap(el => ['title', 'placeholder', 'aria-label'].map(a => el.getAttribute(a) || ''))"
+        ".filter(Boolean).join('\\n');") or ""
+
+
+def _page_errors(driver: Any, path: str) -> list[str]:
+    """The console's errors, except the failed load of an error page's own document (its 404 status)."""
+    own = re.compile(r"^\S*" + re.escape(path) + r" - Failed to load resource: the server responded with a status of 404")
+    return [e for e in console_errors(driver) if not own.match(e)]
+
+
+def _walk(driver: Any, portal: LivePortal, who: str, paths: list[str], own: set[str],
+          screenshot: Callable[[Any, str], Any], found: dict[str, list[str]], errors: dict[str, list[str]]) -> None:
+    """Visit ``paths`` in Chinese: screenshot each, note its English words in ``found`` and its console
+    errors in ``errors`` (keyed by who and path)."""
+    for number, path in enumerate(paths):
+        driver.get(portal.url + path)
+        assert (driver.find_element(By.TAG_NAME, "html").get_attribute("lang") or "").startswith("zh"), path
+        screenshot(driver, f"{who}-{number}")
+        words = _english_words(_visible_text(driver), own)
+        if words:
+            found[f"{who} {path}"] = sorted(set(words))
+        problems = _page_errors(driver, path)
+        if problems:
+            errors[f"{who} {path}"] = problems
+
+
+def _report(name: str, found: dict[str, list[str]], errors: dict[str, list[str]]) -> None:
+    """Write what the walk found to ``.run/screenshots/<name>.json``; fail if it found anything."""
+    report = SCREENSHOTS / f"{name}.json"
+    report.write_text(json.dumps({"english": found, "console": errors}, ensure_ascii=False, indent=1), encoding="utf-8")
+    assert found == {}, json.dumps(found, ensure_ascii=False)
+    assert errors == {}, json.dumps(errors, ensure_ascii=False)
 
 
 def test_language_switch_keeps_the_dataset_page(zh_portal: LivePortal, zh_browser: Any,  # noqa: F811
@@ -125,19 +189,103 @@ def test_chinese_pages_show_no_untranslated_english(zh_portal: LivePortal, zh_br
     member = ["/", f"/dataset/{pkg['name']}", f"/dataset/{pkg['name']}/request-access", "/dashboard/datasets",
               "/dashboard/access-requests", f"/organization/{org['name']}", "/sharing/guide"]
     found: dict[str, list[str]] = {}
-    for who, paths in (("anonymous", public), ("editor", member)):
-        if who == "editor":
-            login(zh_browser, zh_portal, catalogue["editor"])
-        for number, path in enumerate(paths):
-            zh_browser.get(zh_portal.url + path)
-            assert (zh_browser.find_element(By.TAG_NAME, "html").get_attribute("lang") or "").startswith("zh"), path
-            screenshot(zh_browser, f"{who}-{number}")
-            words = _english_words(_visible_text(zh_browser), catalogue["own"])
-            if words:
-                found[f"{who} {path}"] = sorted(set(words))
-    report = SCREENSHOTS / "test_chinese_pages_show_no_untranslated_english.json"
-    report.write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
-    assert found == {}, json.dumps(found, ensure_ascii=False)
+    errors: dict[str, list[str]] = {}
+    _walk(zh_browser, zh_portal, "anonymous", public, catalogue["own"], screenshot, found, errors)
+    login(zh_browser, zh_portal, catalogue["editor"])
+    _walk(zh_browser, zh_portal, "editor", member, catalogue["own"], screenshot, found, errors)
+    _report("test_chinese_pages_show_no_untranslated_english", found, errors)
+
+
+def _frame_text(driver: Any, wanted: str) -> str:
+    """The text and tooltips of the page's first resource view (an iframe) once its body shows ``wanted``."""
+    frame = WebDriverWait(driver, WAIT).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[data-module='data-viewer']")))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'end'});", frame)
+    driver.switch_to.frame(frame)
+    try:
+        WebDriverWait(driver, WAIT).until(lambda d: wanted in _visible_text(d))
+        return _visible_text(driver) + "\n" + _tooltips(driver)
+    finally:
+        driver.switch_to.default_content()
+
+
+def test_core_pages_a_chinese_user_reaches_show_no_english(zh_portal: LivePortal, zh_browser: Any,  # noqa: F811
+                                                          catalogue: dict[str, Any],
+                                                          screenshot: Callable[[Any, str], Any]) -> None:
+    """The core pages of the header and the journeys — about, groups, a department's about and members pages,
+    404 pages, the dataset form, the user's profile, settings, API tokens and activity, the dashboards, the
+    Data API page and modal, and a DataTables view (its text and tooltips) — show no English word outside the
+    allow-list and log no console error."""
+    pkg, org, group, table = catalogue["pkg"], catalogue["org"], catalogue["group"], catalogue["table_id"]
+    editor, manager = catalogue["editor"].name, catalogue["manager"].name
+    public = ["/about", "/group/", f"/group/{group['name']}", f"/organization/about/{org['name']}",
+              "/no-such-page", "/dataset/no-such-dataset"]
+    member = ["/dataset/new", f"/user/{editor}", f"/user/edit/{editor}", f"/user/{editor}/api-tokens",
+              f"/user/activity/{editor}", "/dashboard/", "/dashboard/organizations", "/dashboard/groups",
+              f"/dataset/{pkg['name']}/resource/{table}"]
+    admin = [f"/organization/members/{org['name']}", f"/organization/member_new/{org['name']}",
+             f"/organization/activity/{org['name']}"]
+    found: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    _walk(zh_browser, zh_portal, "anonymous", public, catalogue["own"], screenshot, found, errors)
+    login(zh_browser, zh_portal, catalogue["editor"])
+    _walk(zh_browser, zh_portal, "editor", member, catalogue["own"], screenshot, found, errors)
+    # still on the DataStore table's page: its DataTables view, then the 数据 API modal
+    view = _english_words(_frame_text(zh_browser, "福州火车站"), catalogue["own"] | {"_id"})
+    screenshot(zh_browser, "editor-datatables")
+    if view:
+        found["editor DataTables view"] = sorted(set(view))
+    button = zh_browser.find_element(By.CSS_SELECTOR, "a[data-module='api-info']")
+    assert "数据 API" in button.text
+    zh_browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button)
+    modal = WebDriverWait(zh_browser, WAIT).until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".modal.show")))
+    WebDriverWait(zh_browser, WAIT).until(lambda d: table in modal.get_attribute("innerHTML"))
+    screenshot(zh_browser, "editor-data-api-modal")
+    words = _english_words(zh_browser.execute_script(
+        "const m = arguments[0]; let t = m.innerText;"
+        "for (const el of m.querySelectorAll('pre, code')) { if (el.innerText) t = t.split(el.innerText).join(' '); }"
+        "return t;", modal), catalogue["own"] | CODE_EXAMPLES)
+    if words:
+        found["editor 数据 API modal"] = sorted(set(words))
+    problems = console_errors(zh_browser)
+    if problems:
+        errors["editor DataTables view and 数据 API modal"] = problems
+    # the Data API page itself (the button's link without JavaScript): the modal's fragment, no <html lang>
+    zh_browser.get(f"{zh_portal.url}/datastore/api_info/{table}")
+    words = _english_words(_visible_text(zh_browser), catalogue["own"] | CODE_EXAMPLES)
+    if words:
+        found["editor /datastore/api_info"] = sorted(set(words))
+    zh_browser.get(zh_portal.url + "/user/_logout")
+    login(zh_browser, zh_portal, catalogue["manager"])
+    _walk(zh_browser, zh_portal, "admin", admin, catalogue["own"], screenshot, found, errors)
+    _report("test_core_pages_a_chinese_user_reaches_show_no_english", found, errors)
+
+
+def _between(html: str, start: str, end: str) -> str:
+    """The part of ``html`` from the first ``start`` to the next ``end`` (empty when ``start`` is missing)."""
+    at = html.find(start)
+    return html[at:html.find(end, at) + len(end)] if at >= 0 else ""
+
+
+def test_core_catalogue_corrections_show_on_real_pages(zh_portal: LivePortal,  # noqa: F811
+                                                       catalogue: dict[str, Any]) -> None:
+    """Pages served in Chinese show our corrections of core's catalogue and not core's words: 登录 (not 登陆)
+    and 注册 (not 登记) on the login page, 关注者 and 关注 (not 追从者, 追随) on a department's page, 分享
+    (not 社会) as the dataset page's sharing heading, 字段/值 (not 域/价值) as the resource page's table headings."""
+    pkg, org, res = catalogue["pkg"], catalogue["org"], catalogue["res"]
+    login_page = zh_portal.get("/user/login").text
+    assert "登录" in login_page and "登陆" not in login_page
+    assert "注册" in login_page and "登记" not in login_page, "the header's Register link"
+    org_page = zh_portal.get(f"/organization/{org['name']}").text
+    assert "关注者" in org_page and "追从者" not in org_page
+    assert "追随" not in org_page
+    dataset_page = zh_portal.get(f"/dataset/{pkg['name']}").text
+    social = _between(dataset_page, '<i class="fa fa-share-square"></i>', "</h2>")
+    assert "分享" in social and "社会" not in social, social
+    resource_page = zh_portal.get(f"/dataset/{pkg['name']}/resource/{res['id']}").text
+    headings = re.findall(r'<th scope="col">\s*([^<]*?)\s*</th>', _between(resource_page, "<table", "</thead>"))
+    assert headings[:2] == ["字段", "值"], headings
+    assert not {"域", "价值"} & set(headings)
 
 
 @pytest.mark.parametrize("labels,names", [("national", ("有条件共享", "Conditional sharing")),
