@@ -11,6 +11,7 @@ from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from ckanext.sharing.access import facts, roles
+from ckanext.sharing.api import docs
 from ckanext.sharing.ledger import checkpoint as cpt
 from ckanext.sharing.ledger import proofs, signing, tree
 from ckanext.sharing.logic import schema
@@ -30,6 +31,7 @@ def available() -> bool:
     return True
 
 
+@docs.paged("row", default=100)
 @tk.side_effect_free
 @validate(schema.sharing_audit_list_schema)
 def sharing_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -48,12 +50,6 @@ def sharing_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :type since: string
     :param until: rows at or before this ISO date/date-time (optional)
     :type until: string
-    :param limit: page size, 1 … 1000 (default 100)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [row, …]}``
-    :rtype: dictionary
     """
     data = data_dict
     tk.check_access("sharing_audit_list", context, data)
@@ -114,18 +110,11 @@ def sharing_audit_proof(context: Context, data_dict: DataDict) -> dict[str, Any]
     return proofs.proof_document(model.Session, row, signer)
 
 
+@docs.paged('{"id", "created", "tree_size", "root_hash", "checkpoint"}', default=100)
 @tk.side_effect_free
 @validate(schema.sharing_audit_checkpoint_list_schema)
 def sharing_audit_checkpoint_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """The ledger's signed checkpoints kept by the portal, newest first (copies: keep your own).
-
-    :param limit: page size, 1 … 1000 (default 100)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [{"id", "created", "tree_size", "root_hash", "checkpoint"}, …]}``
-    :rtype: dictionary
-    """
+    """The ledger's signed checkpoints kept by the portal, newest first (copies: keep your own)."""
     tk.check_access("sharing_audit_checkpoint_list", context, data_dict)
     total, rows = tree.checkpoints(model.Session, data_dict.get("limit", 100), data_dict.get("offset", 0))
     return {
