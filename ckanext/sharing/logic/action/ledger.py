@@ -13,7 +13,7 @@ from ckan.types import Context, DataDict
 from ckanext.sharing.access import facts, roles
 from ckanext.sharing.api import docs
 from ckanext.sharing.ledger import checkpoint as cpt
-from ckanext.sharing.ledger import proofs, signing, tree
+from ckanext.sharing.ledger import export, proofs, signing, tree
 from ckanext.sharing.logic import schema
 from ckanext.sharing.model import SharingAudit
 
@@ -54,21 +54,10 @@ def sharing_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     data = data_dict
     tk.check_access("sharing_audit_list", context, data)
     scope = roles.ledger_scope(facts.user_from_context(context))
-    query = model.Session.query(SharingAudit)
+    query = export.query(data.get("organization_id"), data.get("package_id"), data.get("action"),
+                         data.get("since"), data.get("until"), actor=data.get("actor_id"))
     if scope is not None:
         query = query.filter(SharingAudit.organization_id.in_(scope))
-    if data.get("package_id"):
-        query = query.filter(SharingAudit.package_id == facts.package_id_of(data["package_id"]))
-    if data.get("organization_id"):
-        query = query.filter(SharingAudit.organization_id == facts.group_id_of(data["organization_id"]))
-    if data.get("actor_id"):
-        query = query.filter(SharingAudit.actor_id == facts.user_id_of(data["actor_id"]))
-    if data.get("action"):
-        query = query.filter(SharingAudit.action == data["action"])
-    if data.get("since"):
-        query = query.filter(SharingAudit.created >= data["since"])
-    if data.get("until"):
-        query = query.filter(SharingAudit.created <= data["until"])
     count = query.count()
     rows = query.order_by(SharingAudit.id.desc()).offset(data.get("offset", 0)).limit(data.get("limit", 100)).all()
     return {
