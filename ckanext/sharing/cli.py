@@ -2,12 +2,29 @@
 from __future__ import annotations
 
 import base64
+from typing import Callable, TypeVar
 
 import click
 
 from ckanext.sharing.workflow.states import GRANT_STATES, REQUEST_STATES
 
 __all__ = ["sharing"]
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[], T], *errors: type[Exception]) -> T:
+    """``work()``; the errors it expects (bad input, a missing file or key) end the command as a click error."""
+    try:
+        return work()
+    except errors as exc:
+        raise click.ClickException(str(exc))
+
+
+def _wrote(out: str, what: str) -> None:
+    """Say on stderr what a command wrote to the file OUT (nothing when it wrote to stdout, '-')."""
+    if out != "-":
+        click.echo(f"{what} written to {out}", err=True)
 
 
 @click.group(short_help="ckanext-sharing: tiers, requests, grants, audit, demo and checks")
@@ -101,10 +118,7 @@ def audit_checkpoint(directory: str | None) -> None:
     from ckanext.sharing.ledger import checkpoint as cpt
     from ckanext.sharing.ledger import signing
 
-    try:
-        note, _, path = signing.make_checkpoint(model.Session, directory)
-    except cpt.CheckpointError as exc:
-        raise click.ClickException(str(exc))
+    note, _, path = _run(lambda: signing.make_checkpoint(model.Session, directory), cpt.CheckpointError)
     click.echo(note, nl=False)
     if path:
         click.echo(f"written to {path}", err=True)
@@ -120,10 +134,7 @@ def audit_keygen(path: str, name: str | None, force: bool) -> None:
     from ckanext.sharing.ledger import checkpoint as cpt
     from ckanext.sharing.ledger import signing
 
-    try:
-        key = signing.keygen(path, name, overwrite=force)
-    except cpt.CheckpointError as exc:
-        raise click.ClickException(str(exc))
+    key = _run(lambda: signing.keygen(path, name, overwrite=force), cpt.CheckpointError)
     click.echo(str(key.verifier()))
     click.echo(f"signing key written to {path}; set ckanext.sharing.audit_signing_key = {path}", err=True)
 
@@ -134,10 +145,7 @@ def audit_key() -> None:
     from ckanext.sharing.ledger import checkpoint as cpt
     from ckanext.sharing.ledger import signing
 
-    try:
-        key = signing.verifier()
-    except cpt.CheckpointError as exc:
-        raise click.ClickException(str(exc))
+    key = _run(signing.verifier, cpt.CheckpointError)
     if key is None:
         raise click.ClickException("ckanext.sharing.audit_signing_key is not set")
     click.echo(str(key))
@@ -174,13 +182,9 @@ def audit_export(out: str, organization: str | None, package: str | None, action
     """Write the audit ledger (or a filtered part of it) as CSV to OUT ('-' = stdout), oldest first."""
     from ckanext.sharing.ledger import export
 
-    try:
-        count = export.write_csv(out, organization=organization, package=package,
-                                                  action=action, since=since, until=until)
-    except ValueError as exc:
-        raise click.ClickException(str(exc))
-    if out != "-":
-        click.echo(f"{count} audit rows written to {out}", err=True)
+    count = _run(lambda: export.write_csv(out, organization=organization, package=package,
+                                          action=action, since=since, until=until), ValueError)
+    _wrote(out, f"{count} audit rows")
 
 
 @sharing.group()
@@ -288,12 +292,8 @@ def solr_schema_cmd(out: str, source: str | None) -> None:
     """
     from ckanext.sharing.zh_search import solr_schema
 
-    try:
-        solr_schema.sharing_write_schema(out, source)
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(str(exc))
-    if out != "-":
-        click.echo(f"CJK Solr schema written to {out}", err=True)
+    _run(lambda: solr_schema.sharing_write_schema(out, source), OSError, ValueError)
+    _wrote(out, "CJK Solr schema")
 
 
 @sharing.group()

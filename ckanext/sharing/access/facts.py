@@ -70,6 +70,16 @@ def group_id_of(ref: str) -> str:
     return group.id if group is not None else ref
 
 
+def narrowed(q: Any, package_column: Any, package: Optional[str], org_column: Any, organization: Optional[str]) -> Any:
+    """``q`` narrowed to one dataset and one organization where given, each by id or name: the filters of
+    the request, grant, correction and ledger lists."""
+    if package:
+        q = q.filter(package_column == package_id_of(package))
+    if organization:
+        q = q.filter(org_column == group_id_of(organization))
+    return q
+
+
 def user_id_of(ref: str) -> str:
     """The id of the user named or identified by ``ref`` (``ref`` itself when there is none)."""
     user = model.User.get(ref)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 PREFIX = "sharing_"
 # SPEC sections by action-name prefix (the longest matching prefix wins).
@@ -36,6 +36,14 @@ _ERRORS = """
         ``request_url`` in ``error``.
 
     SPEC: {section}. All ``sharing_*`` actions: ``/api/3/sharing/openapi.json``.
+"""
+_PAGING = """
+    :param limit: page size, 1 … 1000 (default {default})
+    :type limit: int
+    :param offset: rows to skip (default 0)
+    :type offset: int
+    :returns: ``{{"count": total, "results": [{item}, …]}}``
+    :rtype: dictionary
 """
 _PARAM = re.compile(r"^\s*:param\s+(?:(?P<type1>[\w\[\], ]+)\s+)?(?P<name>\w+):\s*(?P<text>.*)$")
 # ``:param a, b, c: text`` documents several parameters with one text
@@ -77,6 +85,21 @@ def spec_section(name: str) -> str:
     """The SPEC section of an action, by the longest matching name prefix."""
     matches = [p for p in SPEC_SECTIONS if name.startswith(p)]
     return SPEC_SECTIONS[max(matches, key=len)] if matches else DEFAULT_SECTION
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def paged(item: str, default: int = 50) -> Callable[[F], F]:
+    """Decorator of a list action: end its docstring with ``limit``/``offset`` and the page it returns
+    (``{"count", "results": [item, …]}``), written once here instead of in every list action."""
+    def add(fn: F) -> F:
+        paging = inspect.cleandoc(_PAGING.format(item=item, default=default))
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        fields = any(_FIELD.match(line) for line in doc.splitlines())
+        fn.__doc__ = doc + ("\n" if fields else "\n\n") + paging + "\n"
+        return fn
+    return add
 
 
 def complete(actions: dict[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:

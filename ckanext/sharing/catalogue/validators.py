@@ -22,6 +22,7 @@ from stdnum.cn import ric, uscc
 from ckanext.sharing import values
 from ckanext.sharing.access import facts, policy, roles, tiers
 from ckanext.sharing.catalogue import naming
+from ckanext.sharing.logic.validators import parsed_or_invalid
 
 Validator = Callable[..., Any]
 
@@ -136,10 +137,7 @@ def sharing_boolean(value: Any, context: Context) -> bool:
     """Yes/no input (bool, 'true'/'false', '是'/'否', 'on') → bool; empty means no."""
     if _empty(value):
         return False
-    parsed = values.parse_bool(value)
-    if parsed is None:
-        raise Invalid(tk._("Expected yes or no (true/false)"))
-    return parsed
+    return parsed_or_invalid(value, values.parse_bool, tk._("Expected yes or no (true/false)"))
 
 
 def sharing_boolean_output(value: Any, context: Context) -> bool:
@@ -224,18 +222,25 @@ def sharing_item_length(value: Any, context: Context) -> Any:
 # --- identifiers through python-stdnum -------------------------------------------------------
 
 
+def _stdnum(number: Any, value: Any, bad_check_digit: str, bad_length: str, invalid: str) -> Any:
+    """``value`` validated by a python-stdnum module (``uscc``, ``ric``), each of its errors as our message."""
+    try:
+        return number.validate(str(value))
+    except stdnum_exc.InvalidChecksum:
+        raise Invalid(bad_check_digit)
+    except stdnum_exc.InvalidLength:
+        raise Invalid(bad_length)
+    except stdnum_exc.ValidationError:
+        raise Invalid(invalid)
+
+
 def sharing_uscc(value: Any, context: Context) -> Any:
     """统一社会信用代码 (GB 32100): 18 characters with a valid check digit (stdnum.cn.uscc)."""
     if _empty(value):
         return value
-    try:
-        return uscc.validate(str(value))
-    except stdnum_exc.InvalidChecksum:
-        raise Invalid(tk._("Unified social credit code: the check digit is wrong"))
-    except stdnum_exc.InvalidLength:
-        raise Invalid(tk._("Unified social credit code must have 18 characters"))
-    except stdnum_exc.ValidationError:
-        raise Invalid(tk._("Not a valid unified social credit code"))
+    return _stdnum(uscc, value, tk._("Unified social credit code: the check digit is wrong"),
+                   tk._("Unified social credit code must have 18 characters"),
+                   tk._("Not a valid unified social credit code"))
 
 
 def sharing_uscc_unique(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
@@ -263,14 +268,8 @@ def sharing_resident_id(value: Any, context: Context) -> Any:
     """Resident ID number (GB 11643): 18 characters, real birth date and place, check digit (stdnum.cn.ric)."""
     if _empty(value):
         return value
-    try:
-        return ric.validate(str(value))
-    except stdnum_exc.InvalidChecksum:
-        raise Invalid(tk._("Resident ID number: the check digit is wrong"))
-    except stdnum_exc.InvalidLength:
-        raise Invalid(tk._("Resident ID number must have 18 characters"))
-    except stdnum_exc.ValidationError:
-        raise Invalid(tk._("Not a valid resident ID number"))
+    return _stdnum(ric, value, tk._("Resident ID number: the check digit is wrong"),
+                   tk._("Resident ID number must have 18 characters"), tk._("Not a valid resident ID number"))
 
 
 def sharing_share_method_required(

@@ -394,15 +394,23 @@ def _package_show(w: World, role: str, tier: str, exp: str) -> None:
         assert_no_leak(w, tier, resp.body, "package_show")
 
 
-@surface("dataset_page")
-def _dataset_page(w: World, role: str, tier: str, exp: str) -> None:
-    resp = w.get(role, f"/dataset/{w.pkgs[tier]['name']}")
+def _page(w: World, role: str, tier: str, exp: str, url: str, what: str) -> Any:
+    """GET a page as ``role``: refused where the cell is HIDDEN (None), else shown, and without the data
+    where it is META; the response."""
+    resp = w.get(role, url)
     if exp == HIDDEN:
         expect(_denied(resp.status_code), '_denied(resp.status_code)')
-        return
+        return None
     expect(resp.status_code == 200, 'resp.status_code == 200')
     if exp == META:
-        assert_no_leak(w, tier, resp.body, "dataset page")
+        assert_no_leak(w, tier, resp.body, what)
+    return resp
+
+
+@surface("dataset_page")
+def _dataset_page(w: World, role: str, tier: str, exp: str) -> None:
+    resp = _page(w, role, tier, exp, f"/dataset/{w.pkgs[tier]['name']}", "dataset page")
+    if resp is not None and exp == META:
         expect(any(f"/dataset/{ref}/request-access" in resp.body for ref in (w.pkgs[tier]["id"], w.pkgs[tier]["name"])),
                "the dataset page links to the access-request page")
 
@@ -411,13 +419,7 @@ def _dataset_page(w: World, role: str, tier: str, exp: str) -> None:
 def _resource_page(w: World, role: str, tier: str, exp: str) -> None:
     for kind in ("link", "upload"):
         rid = w.res[tier][kind]["id"]
-        resp = w.get(role, f"/dataset/{w.pkgs[tier]['id']}/resource/{rid}")
-        if exp == HIDDEN:
-            expect(_denied(resp.status_code), '_denied(resp.status_code)')
-            continue
-        expect(resp.status_code == 200, 'resp.status_code == 200')
-        if exp == META:
-            assert_no_leak(w, tier, resp.body, f"resource page {kind}")
+        _page(w, role, tier, exp, f"/dataset/{w.pkgs[tier]['id']}/resource/{rid}", f"resource page {kind}")
 
 
 SEARCH_VARIANTS: list[dict[str, Any]] = [

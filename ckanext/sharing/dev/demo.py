@@ -637,23 +637,41 @@ def load_workflow_examples(context: dict[str, Any], report: Optional[LoadReport]
         ("transport_member", "yaopin-lingshou-qiye-fenbu", "expire"),
         ("transport_member", "zhengwu-fuwu-shixiang-banliliang", None),
     ]
-    made = 0
-    for requester, dataset, decision in examples:
-        try:
-            request = create({"user": requester}, {
-                "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
-                **_art20_fields(dataset), "requested_days": 1 if decision == "expire" else 90})
+
+    def decided(decision: Optional[str]) -> Callable[[dict[str, Any]], None]:
+        def then(request: dict[str, Any]) -> None:
             if decision in ("approve", "expire"):
                 grant = approve(dict(context), {"id": request["id"], "reason": "演示：同意"})
                 if decision == "expire":
                     _backdate_grant(grant["id"])
             elif decision == "reject":
                 reject(dict(context), {"id": request["id"], "reason": "演示：用途与申请数据不相符"})
+        return then
+
+    return _requests(create, [(requester, dataset, 1 if decision == "expire" else 90, decided(decision))
+                              for requester, dataset, decision in examples],
+                     "access request", "demo request on %s not created: %s", report)
+
+
+def _requests(
+    create: Callable[..., dict[str, Any]], examples: list[tuple[str, str, int, Callable[[dict[str, Any]], None]]],
+    label: str, failure: str, report: Optional[LoadReport],
+) -> int:
+    """Send one demo request per (requester, dataset, days, then) and run ``then`` on it; an example the
+    workflow refuses is logged (``failure``) and skipped. Returns how many were made, also reported as ``label``."""
+    import ckan.plugins.toolkit as tk
+
+    made = 0
+    for requester, dataset, days, then in examples:
+        try:
+            then(create({"user": requester}, {
+                "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
+                **_art20_fields(dataset), "requested_days": days}))
             made += 1
         except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound) as e:
-            log.warning("demo request on %s not created: %s", dataset, e)
+            log.warning(failure, dataset, e)
     if report is not None and made:
-        report.created["access request"] = made
+        report.created[label] = made
     return made
 
 
@@ -704,20 +722,16 @@ def load_lifecycle_examples(context: dict[str, Any], report: Optional[LoadReport
             ("sharing_request_escalate", {"user": "dept_member"}, {"reason": "演示：依职责需要此数据"}),
             ("sharing_request_resolve", authority, {"decision": "approve", "note": "演示：经协调同意共享 30 天"})]),
     ]
-    made = 0
-    for requester, dataset, actions in steps:
-        try:
-            request = run["sharing_request_create"]({"user": requester}, {
-                "package_id": dataset, "purpose": "演示：核对本部门业务数据", "use_scenario": "演示：政务服务协同办理",
-                **_art20_fields(dataset), "requested_days": 30})
+
+    def stepped(actions: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> Callable[[dict[str, Any]], None]:
+        def then(request: dict[str, Any]) -> None:
             for name, ctx, body in actions:
                 run[name](dict(ctx), {"id": request["id"], **body})
-            made += 1
-        except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound) as e:
-            log.warning("demo lifecycle request on %s not complete: %s", dataset, e)
-    if report is not None and made:
-        report.created["lifecycle request"] = made
-    return made
+        return then
+
+    return _requests(run["sharing_request_create"],
+                     [(requester, dataset, 30, stepped(actions)) for requester, dataset, actions in steps],
+                     "lifecycle request", "demo lifecycle request on %s not complete: %s", report)
 
 
 def _backdate_grant(grant_id: str) -> None:

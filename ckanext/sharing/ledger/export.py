@@ -1,11 +1,13 @@
-"""CSV export of the ledger (``ckan sharing audit export``, SPEC §5)."""
+"""The ledger's rows by filter (``sharing_audit_list``) and their CSV export (``ckan sharing audit export``,
+SPEC §5)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sys
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from ckan import model
 
@@ -17,22 +19,33 @@ CSV_COLUMNS = ("id", "created", "actor_id", "actor_name", "action", "package_id"
                "organization_id", "request_id", "grant_id", "detail", "prev_hash", "hash")
 
 
+def query(
+    organization: Optional[str] = None, package: Optional[str] = None, action: Optional[str] = None,
+    since: Optional[dt.datetime] = None, until: Optional[dt.datetime] = None, actor: Optional[str] = None,
+) -> Any:
+    """The ledger rows that match the filters of ``sharing_audit_list`` and of the CSV export:
+    organization, dataset and actor (id or name), event, from/until moments (inclusive)."""
+    q = facts.narrowed(model.Session.query(SharingAudit), SharingAudit.package_id, package,
+                       SharingAudit.organization_id, organization)
+    if actor:
+        q = q.filter(SharingAudit.actor_id == facts.user_id_of(actor))
+    if action:
+        q = q.filter(SharingAudit.action == action)
+    if since:
+        q = q.filter(SharingAudit.created >= since)
+    if until:
+        q = q.filter(SharingAudit.created <= until)
+    return q
+
+
 def rows(
     organization: Optional[str] = None, package: Optional[str] = None, action: Optional[str] = None,
     since: Optional[str] = None, until: Optional[str] = None, batch: int = 1000,
 ) -> Iterator[SharingAudit]:
     """Ledger rows, oldest first, filtered; read in batches. Raises ValueError for a bad date."""
-    q = model.Session.query(SharingAudit)
-    if organization:
-        q = q.filter(SharingAudit.organization_id == facts.group_id_of(organization))
-    if package:
-        q = q.filter(SharingAudit.package_id == facts.package_id_of(package))
-    if action:
-        q = q.filter(SharingAudit.action == action)
-    if since:
-        q = q.filter(SharingAudit.created >= values.parse_moment(since, end_of_day=False))
-    if until:
-        q = q.filter(SharingAudit.created <= values.parse_moment(until, end_of_day=True))
+    q = query(organization, package, action,
+              values.parse_moment(since, end_of_day=False) if since else None,
+              values.parse_moment(until, end_of_day=True) if until else None)
     last = 0
     while True:
         page = q.filter(SharingAudit.id > last).order_by(SharingAudit.id).limit(batch).all()

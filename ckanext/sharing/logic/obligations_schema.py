@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ckan.types import Schema
 
-from ckanext.sharing.logic.schema import _bool, _id, _one_of, _paging, _text, _v
+from ckanext.sharing.logic.schema import _bool, _id, _one_of, _optional, _paging, _text, _v, visible_list_schema
 from ckanext.sharing.model.obligations import (
     CORRECTION_ANSWERED,
     CORRECTION_OPEN,
@@ -16,8 +16,8 @@ from ckanext.sharing.model.obligations import (
 )
 from ckanext.sharing.workflow.delivery import METHODS
 
-_optional_id = [_v("ignore_missing"), _v("ignore_empty"), _id]
-_optional_text = [_v("ignore_missing"), _v("ignore_empty"), _text]
+_optional_id = _optional(_id)
+_optional_text = _optional(_text)
 
 
 def sharing_grant_deliver_schema() -> Schema:
@@ -38,7 +38,7 @@ def sharing_suspension_lift_schema() -> Schema:
 
 def sharing_suspension_list_schema() -> Schema:
     """``sharing_suspension_list``: state filter and paging."""
-    return {"state": [_v("ignore_missing"), _v("ignore_empty"), _one_of((SUSPENSION_ACTIVE, SUSPENSION_LIFTED))],
+    return {"state": _optional(_one_of((SUSPENSION_ACTIVE, SUSPENSION_LIFTED))),
             **_paging()}
 
 
@@ -69,6 +69,4 @@ def sharing_correction_answer_schema() -> Schema:
 
 def sharing_correction_list_schema() -> Schema:
     """``sharing_correction_list``: filters and paging."""
-    return {"package_id": _optional_id, "organization_id": _optional_id,
-            "state": [_v("ignore_missing"), _v("ignore_empty"), _one_of((CORRECTION_OPEN, CORRECTION_ANSWERED))],
-            "mine": [_v("ignore_missing"), _bool], **_paging()}
+    return visible_list_schema((CORRECTION_OPEN, CORRECTION_ANSWERED))

@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, Schema
 
 from ckanext.sharing import config, values
+from ckanext.sharing.logic.validators import parsed_or_invalid
 from ckanext.sharing.workflow.states import GRANT_STATES, REQUEST_STATES, SHARE_METHODS
 
 Validator = Callable[..., Any]
@@ -49,11 +50,16 @@ def _text(value: Any, context: Context) -> Any:
     if not isinstance(value, str):
         raise Invalid(tk._("Must be a string"))
     _storable(value)
-    value = value.strip()
+    return _within(value.strip(), _MAX_TEXT, tk._("Missing value"), tk._("Must be at most %d characters"))
+
+
+def _within(value: Any, top: int, empty: str, too_long: str) -> Any:
+    """``value`` (a text or a list) when it is not empty and at most ``top`` long; else Invalid with
+    ``empty``, or ``too_long`` % ``top``."""
     if not value:
-        raise Invalid(tk._("Missing value"))
-    if len(value) > _MAX_TEXT:
-        raise Invalid(tk._("Must be at most %d characters") % _MAX_TEXT)
+        raise Invalid(empty)
+    if len(value) > top:
+        raise Invalid(too_long % top)
     return value
 
 
@@ -90,15 +96,15 @@ def _days(value: Any, context: Context) -> Any:
                          tk._("Must be between 1 and %d days"))
 
 
-def _whole_number(value: Any, top: int, not_whole: str, out_of_range: str) -> int:
-    """``value`` as a whole number 1 … ``top`` (a bool or a fraction is refused with ``not_whole``)."""
+def _whole_number(value: Any, top: int, not_whole: str, out_of_range: str, low: int = 1) -> int:
+    """``value`` as a whole number ``low`` … ``top`` (a bool or a fraction is refused with ``not_whole``)."""
     try:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError
         number = int(str(value).strip())
     except (TypeError, ValueError):
         raise Invalid(not_whole)
-    if number < 1 or number > top:
+    if number < low or number > top:
         raise Invalid(out_of_range % top)
     return number
 
@@ -162,26 +168,19 @@ def _bool(value: Any, context: Context) -> Any:
 
 
 def _page_limit(value: Any, context: Context) -> Any:
-    try:
-        limit = int(str(value))
-    except (TypeError, ValueError):
-        raise Invalid(tk._("Must be a whole number"))
-    if limit < 1 or limit > _MAX_PAGE:
-        raise Invalid(tk._("Must be between 1 and %d") % _MAX_PAGE)
-    return limit
+    return _whole_number(value, _MAX_PAGE, tk._("Must be a whole number"), tk._("Must be between 1 and %d"))
 
 
 def _offset(value: Any, context: Context) -> Any:
-    try:
-        offset = int(str(value))
-    except (TypeError, ValueError):
-        raise Invalid(tk._("Must be a whole number"))
-    if offset < 0 or offset > _MAX_OFFSET:
-        raise Invalid(tk._("Must be between 0 and %d") % _MAX_OFFSET)
-    return offset
+    return _whole_number(value, _MAX_OFFSET, tk._("Must be a whole number"), tk._("Must be between 0 and %d"), low=0)
 
 
 _MAX_OFFSET = 2**31 - 1
+
+
+def _optional(validator: Validator) -> list[Validator]:
+    """An optional field: absent or blank input is left out, anything else must pass ``validator``."""
+    return [_v("ignore_missing"), _v("ignore_empty"), validator]
 
 
 def _paging() -> Schema:
@@ -198,7 +197,7 @@ def sharing_request_create_schema() -> Schema:
         "use_scope": [_v("not_missing"), _text],
         "share_method": [_v("not_missing"), _share_method],
         "requested_days": [_default_days, _days],
-        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
+        "organization_id": _optional(_id),
     }
 
 
@@ -206,22 +205,28 @@ def sharing_id_schema() -> Schema:
     return {"id": [_v("not_empty"), _id]}
 
 
-def sharing_request_list_schema() -> Schema:
+def visible_list_schema(states: tuple[str, ...]) -> Schema:
+    """The filters of the lists of what the caller may see (requests, grants, corrections): dataset and
+    owner organization (id or name), one of ``states``, only the caller's own, and paging."""
     return {
-        "package_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "state": [_v("ignore_missing"), _v("ignore_empty"), _one_of(REQUEST_STATES)],
+        "package_id": _optional(_id),
+        "organization_id": _optional(_id),
+        "state": _optional(_one_of(states)),
         "mine": [_v("ignore_missing"), _bool],
         **_paging(),
     }
 
 
+def sharing_request_list_schema() -> Schema:
+    return visible_list_schema(REQUEST_STATES)
+
+
 def sharing_request_approve_schema() -> Schema:
     return {
         "id": [_v("not_empty"), _id],
-        "expires": [_v("ignore_missing"), _v("ignore_empty"), _expires],
+        "expires": _optional(_expires),
         "resource_ids": [_v("ignore_missing"), _id_list],
-        "reason": [_v("ignore_missing"), _v("ignore_empty"), _text],
+        "reason": _optional(_text),
     }
 
 
@@ -230,34 +235,25 @@ def sharing_reason_schema() -> Schema:
 
 
 def sharing_withdraw_schema() -> Schema:
-    return {"id": [_v("not_empty"), _id], "reason": [_v("ignore_missing"), _v("ignore_empty"), _text]}
+    return {"id": [_v("not_empty"), _id], "reason": _optional(_text)}
 
 
 def sharing_grant_list_schema() -> Schema:
-    return {
-        "package_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "state": [_v("ignore_missing"), _v("ignore_empty"), _one_of(GRANT_STATES)],
-        "mine": [_v("ignore_missing"), _bool],
-        **_paging(),
-    }
+    return visible_list_schema(GRANT_STATES)
 
 
 def sharing_access_check_schema() -> Schema:
-    return {
-        "package_id": [_v("not_empty"), _id],
-        "resource_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-    }
+    return {"package_id": [_v("not_empty"), _id], "resource_id": _optional(_id)}
 
 
 def sharing_audit_list_schema() -> Schema:
     return {
-        "package_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "actor_id": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "action": [_v("ignore_missing"), _v("ignore_empty"), _id],
-        "since": [_v("ignore_missing"), _v("ignore_empty"), _moment_start],
-        "until": [_v("ignore_missing"), _v("ignore_empty"), _moment],
+        "package_id": _optional(_id),
+        "organization_id": _optional(_id),
+        "actor_id": _optional(_id),
+        "action": _optional(_id),
+        "since": _optional(_moment_start),
+        "until": _optional(_moment),
         **_paging(),
     }
 
@@ -313,11 +309,7 @@ def _missing_list(value: Any, context: Context) -> Any:
             raise Invalid(tk._("Must be a list of what is missing"))
         if item.strip():
             items.append(_text(item, context))
-    if not items:
-        raise Invalid(tk._("List at least one thing that is missing"))
-    if len(items) > _MAX_MISSING:
-        raise Invalid(tk._("At most %d items") % _MAX_MISSING)
-    return items
+    return _within(items, _MAX_MISSING, tk._("List at least one thing that is missing"), tk._("At most %d items"))
 
 
 def _extension_days(value: Any, context: Context) -> Any:
@@ -328,14 +320,7 @@ def _extension_days(value: Any, context: Context) -> Any:
 
 def _required_bool(value: Any, context: Context) -> Any:
     """Yes/no input that must be given."""
-    parsed = values.parse_bool(value)
-    if parsed is None:
-        raise Invalid(tk._("Must be true or false"))
-    return parsed
-
-
-def _optional_text() -> list[Validator]:
-    return [_v("ignore_missing"), _v("ignore_empty"), _text]
+    return parsed_or_invalid(value, values.parse_bool, tk._("Must be true or false"))
 
 
 def sharing_request_return_schema() -> Schema:
@@ -347,8 +332,8 @@ def sharing_request_resubmit_schema() -> Schema:
     """``sharing_request_resubmit``: the request and any request field the requester changes."""
     return {
         "id": [_v("not_empty"), _id],
-        **{name: _optional_text() for name in ("purpose", "use_scenario", "use_basis", "use_scope")},
-        "share_method": [_v("ignore_missing"), _v("ignore_empty"), _share_method],
+        **{name: _optional(_text) for name in ("purpose", "use_scenario", "use_basis", "use_scope")},
+        "share_method": _optional(_share_method),
         "requested_days": [_v("ignore_missing"), _ignore_blank, _days],
         "resource_ids": [_v("ignore_missing"), _id_list],
     }
@@ -372,7 +357,7 @@ def sharing_request_extend_schema() -> Schema:
 def sharing_extension_decide_schema() -> Schema:
     """``sharing_extension_decide``: approve or refuse, with an optional note."""
     return {"id": [_v("not_empty"), _id], "approve": [_v("not_missing"), _required_bool],
-            "note": _optional_text()}
+            "note": _optional(_text)}
 
 
 def sharing_request_resolve_schema() -> Schema:
@@ -380,8 +365,8 @@ def sharing_request_resolve_schema() -> Schema:
     return {
         "id": [_v("not_empty"), _id],
         "decision": [_v("not_missing"), _one_of(("approve", "reject"))],
-        "note": _optional_text(),
-        "expires": [_v("ignore_missing"), _v("ignore_empty"), _expires],
+        "note": _optional(_text),
+        "expires": _optional(_expires),
         "resource_ids": [_v("ignore_missing"), _id_list],
     }
 
@@ -396,7 +381,7 @@ def sharing_authority_queue_schema() -> Schema:
 
 def sharing_stats_show_schema() -> Schema:
     """``sharing_stats_show``: an optional department (organization id or name)."""
-    return {"organization_id": [_v("ignore_missing"), _v("ignore_empty"), _id]}
+    return {"organization_id": _optional(_id)}
 
 
 def sharing_stats_department_show_schema() -> Schema:
@@ -405,7 +390,7 @@ def sharing_stats_department_show_schema() -> Schema:
     from ckanext.sharing.stats.queries import FIGURES
 
     return {"organization_id": [_v("not_empty"), _id],
-            "figure": [_v("ignore_missing"), _v("ignore_empty"), _one_of(FIGURES)]}
+            "figure": _optional(_one_of(FIGURES))}
 
 
 def sharing_stats_department_list_schema() -> Schema:
@@ -413,6 +398,6 @@ def sharing_stats_department_list_schema() -> Schema:
     from ckanext.sharing.stats.queries import SORTABLE
 
     return {
-        "sort": [_v("ignore_missing"), _v("ignore_empty"), _one_of(SORTABLE)],
-        "order": [_v("ignore_missing"), _v("ignore_empty"), _one_of(("asc", "desc"))],
+        "sort": _optional(_one_of(SORTABLE)),
+        "order": _optional(_one_of(("asc", "desc"))),
     }

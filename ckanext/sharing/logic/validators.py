@@ -20,14 +20,20 @@ def _empty(value: Any) -> bool:
     return value is missing or values.is_empty(value)
 
 
+def parsed_or_invalid(value: Any, parse: Callable[[Any], Any], message: str) -> Any:
+    """``parse(value)``, or ``Invalid(message)`` where the parser gives None: the shape of every validator
+    that maps free input onto a closed set (tiers, yes/no)."""
+    result = parse(value)
+    if result is None:
+        raise Invalid(message)
+    return result
+
+
 def sharing_tier_value(value: Any, context: Context) -> Any:
     """A tier or one of its Chinese synonyms → open / conditional / not_shared."""
     if _empty(value):
         return value
-    tier = tiers.parse_tier(value)
-    if tier is None:
-        raise Invalid(tk._("Unknown sharing type: use open, conditional or not_shared"))
-    return tier
+    return parsed_or_invalid(value, tiers.parse_tier, tk._("Unknown sharing type: use open, conditional or not_shared"))
 
 
 def sharing_required_for_tier(tier: str) -> Validator:

@@ -91,14 +91,7 @@ def visible(user: model.User, *, package_id: Optional[str] = None, organization_
         decided = roles.decided_orgs(user)
         own = SharingCorrection.requester_id == user.id
         q = q.filter(sa.or_(own, SharingCorrection.owner_org.in_(decided)) if decided else own)
-    if package_id:
-        pkg = model.Package.get(package_id)
-        q = q.filter(SharingCorrection.package_id == (pkg.id if pkg else package_id))
-    if organization_id:
-        org = model.Group.get(organization_id)
-        q = q.filter(SharingCorrection.owner_org == (org.id if org else organization_id))
-    if state:
-        q = q.filter(SharingCorrection.state == state)
+    q = queries.filtered(q, SharingCorrection, package_id, organization_id, state)
     return q.order_by(sa.case((SharingCorrection.state == CORRECTION_OPEN, 0), else_=1),
                       SharingCorrection.due_date.asc(), SharingCorrection.created.desc())
 

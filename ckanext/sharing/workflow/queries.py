@@ -52,19 +52,14 @@ def grants_to_remind(now: Optional[dt.datetime] = None) -> sa.orm.Query:
     )
 
 
-def _filtered(
+def filtered(
     q: sa.orm.Query, cls: type, package_id: Optional[str] = None, organization_id: Optional[str] = None,
     state: Optional[str] = None,
 ) -> sa.orm.Query:
     """The list filters shared by requests and grants (``filters`` of the visible_* queries): dataset and
     owner organization (id or name), state."""
-    if package_id:
-        q = q.filter(cls.package_id == facts.package_id_of(package_id))
-    if organization_id:
-        q = q.filter(cls.owner_org == facts.group_id_of(organization_id))
-    if state:
-        q = q.filter(cls.state == state)
-    return q
+    q = facts.narrowed(q, cls.package_id, package_id, cls.owner_org, organization_id)
+    return q.filter(cls.state == state) if state else q
 
 
 def visible_requests(user: model.User, *, mine: bool = False, **filters: Optional[str]) -> sa.orm.Query:
@@ -76,7 +71,7 @@ def visible_requests(user: model.User, *, mine: bool = False, **filters: Optiona
         orgs = roles.decided_orgs(user)
         q = q.filter(sa.or_(SharingRequest.requester_id == user.id, SharingRequest.owner_org.in_(orgs))
                      if orgs else SharingRequest.requester_id == user.id)
-    q = _filtered(q, SharingRequest, **filters)
+    q = filtered(q, SharingRequest, **filters)
     return q.order_by(
         sa.case((SharingRequest.state == REQUEST_PENDING, 0), (SharingRequest.state.in_(REQUEST_OPEN_STATES), 1),
                 else_=2),
@@ -97,7 +92,7 @@ def visible_grants(user: model.User, *, mine: bool = False, **filters: Optional[
     elif not user.sysadmin:
         orgs = roles.decided_orgs(user)
         q = q.filter(sa.or_(own, SharingGrant.owner_org.in_(orgs)) if orgs else own)
-    q = _filtered(q, SharingGrant, **filters)
+    q = filtered(q, SharingGrant, **filters)
     return q.order_by(
         sa.case((SharingGrant.state == GRANT_ACTIVE, 0), else_=1), SharingGrant.expires.asc()
     )

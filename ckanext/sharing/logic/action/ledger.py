@@ -11,8 +11,9 @@ from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from ckanext.sharing.access import facts, roles
+from ckanext.sharing.api import docs
 from ckanext.sharing.ledger import checkpoint as cpt
-from ckanext.sharing.ledger import proofs, signing, tree
+from ckanext.sharing.ledger import export, proofs, signing, tree
 from ckanext.sharing.logic import schema
 from ckanext.sharing.model import SharingAudit
 
@@ -30,6 +31,7 @@ def available() -> bool:
     return True
 
 
+@docs.paged("row", default=100)
 @tk.side_effect_free
 @validate(schema.sharing_audit_list_schema)
 def sharing_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -48,31 +50,14 @@ def sharing_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :type since: string
     :param until: rows at or before this ISO date/date-time (optional)
     :type until: string
-    :param limit: page size, 1 … 1000 (default 100)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [row, …]}``
-    :rtype: dictionary
     """
     data = data_dict
     tk.check_access("sharing_audit_list", context, data)
     scope = roles.ledger_scope(facts.user_from_context(context))
-    query = model.Session.query(SharingAudit)
+    query = export.query(data.get("organization_id"), data.get("package_id"), data.get("action"),
+                         data.get("since"), data.get("until"), actor=data.get("actor_id"))
     if scope is not None:
         query = query.filter(SharingAudit.organization_id.in_(scope))
-    if data.get("package_id"):
-        query = query.filter(SharingAudit.package_id == facts.package_id_of(data["package_id"]))
-    if data.get("organization_id"):
-        query = query.filter(SharingAudit.organization_id == facts.group_id_of(data["organization_id"]))
-    if data.get("actor_id"):
-        query = query.filter(SharingAudit.actor_id == facts.user_id_of(data["actor_id"]))
-    if data.get("action"):
-        query = query.filter(SharingAudit.action == data["action"])
-    if data.get("since"):
-        query = query.filter(SharingAudit.created >= data["since"])
-    if data.get("until"):
-        query = query.filter(SharingAudit.created <= data["until"])
     count = query.count()
     rows = query.order_by(SharingAudit.id.desc()).offset(data.get("offset", 0)).limit(data.get("limit", 100)).all()
     return {
@@ -114,18 +99,11 @@ def sharing_audit_proof(context: Context, data_dict: DataDict) -> dict[str, Any]
     return proofs.proof_document(model.Session, row, signer)
 
 
+@docs.paged('{"id", "created", "tree_size", "root_hash", "checkpoint"}', default=100)
 @tk.side_effect_free
 @validate(schema.sharing_audit_checkpoint_list_schema)
 def sharing_audit_checkpoint_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """The ledger's signed checkpoints kept by the portal, newest first (copies: keep your own).
-
-    :param limit: page size, 1 … 1000 (default 100)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [{"id", "created", "tree_size", "root_hash", "checkpoint"}, …]}``
-    :rtype: dictionary
-    """
+    """The ledger's signed checkpoints kept by the portal, newest first (copies: keep your own)."""
     tk.check_access("sharing_audit_checkpoint_list", context, data_dict)
     total, rows = tree.checkpoints(model.Session, data_dict.get("limit", 100), data_dict.get("offset", 0))
     return {

@@ -14,6 +14,7 @@ from ckan import model
 from ckan.logic import validate
 from ckan.types import Context, DataDict
 
+from ckanext.sharing.api import docs
 from ckanext.sharing.logic import obligations_schema as schema
 from ckanext.sharing.logic.action.workflow import _user, page
 from ckanext.sharing.logic.auth.obligations import ROW_KEY
@@ -102,6 +103,7 @@ def sharing_suspension_lift(context: Context, data_dict: DataDict) -> dict[str, 
     return suspension.dicts([row])[0]
 
 
+@docs.paged("suspension")
 @tk.side_effect_free
 @validate(schema.sharing_suspension_list_schema)
 def sharing_suspension_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -110,12 +112,6 @@ def sharing_suspension_list(context: Context, data_dict: DataDict) -> dict[str, 
 
     :param state: ``active`` or ``lifted`` (optional)
     :type state: string
-    :param limit: page size, 1 … 1000 (default 50)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [suspension, …]}``
-    :rtype: dictionary
     """
     tk.check_access("sharing_suspension_list", context, data_dict)
     return page(suspension.visible(_user(context), data_dict.get("state")), data_dict, suspension.dicts)
@@ -147,6 +143,7 @@ def sharing_use_report_create(context: Context, data_dict: DataDict) -> dict[str
     return use_reports.dicts([row])[0]
 
 
+@docs.paged("report")
 @tk.side_effect_free
 @validate(schema.sharing_use_report_list_schema)
 def sharing_use_report_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -155,12 +152,6 @@ def sharing_use_report_list(context: Context, data_dict: DataDict) -> dict[str, 
 
     :param grant_id: one grant's reports (optional)
     :type grant_id: string
-    :param limit: page size, 1 … 1000 (default 50)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [report, …]}``
-    :rtype: dictionary
     """
     if data_dict.get("grant_id"):
         _load(context, SharingGrant, data_dict["grant_id"], tk._("Grant not found"))
@@ -212,6 +203,7 @@ def sharing_correction_answer(context: Context, data_dict: DataDict) -> dict[str
     return corrections.dicts([row])[0]
 
 
+@docs.paged("correction")
 @tk.side_effect_free
 @validate(schema.sharing_correction_list_schema)
 def sharing_correction_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -226,12 +218,6 @@ def sharing_correction_list(context: Context, data_dict: DataDict) -> dict[str, 
     :type state: string
     :param mine: only the caller's own (optional)
     :type mine: bool
-    :param limit: page size, 1 … 1000 (default 50)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [correction, …]}``
-    :rtype: dictionary
     """
     tk.check_access("sharing_correction_list", context, data_dict)
     q = corrections.visible(_user(context), mine=bool(data_dict.get("mine")),

@@ -14,6 +14,7 @@ from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from ckanext.sharing.access import facts, masking
+from ckanext.sharing.api import docs
 from ckanext.sharing.logic import schema
 from ckanext.sharing.logic.auth.workflow import GRANT_KEY, REQUEST_KEY
 from ckanext.sharing.model import SharingGrant, SharingRequest
@@ -140,6 +141,7 @@ def sharing_request_show(context: Context, data_dict: DataDict) -> dict[str, Any
     return out
 
 
+@docs.paged("request")
 @tk.side_effect_free
 @validate(schema.sharing_request_list_schema)
 def sharing_request_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -156,12 +158,6 @@ def sharing_request_list(context: Context, data_dict: DataDict) -> dict[str, Any
     :type state: string
     :param mine: only the caller's own requests (optional, default false)
     :type mine: bool
-    :param limit: page size, 1 … 1000 (default 50)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [request, …]}``
-    :rtype: dictionary
     """
     return _listing(context, data_dict, "sharing_request_list", queries.visible_requests, dictize.request_dicts)
 
@@ -222,6 +218,7 @@ def sharing_request_withdraw(context: Context, data_dict: DataDict) -> dict[str,
                        lambda user, data: transitions.withdraw(user, data["id"], data.get("reason")))
 
 
+@docs.paged("grant")
 @tk.side_effect_free
 @validate(schema.sharing_grant_list_schema)
 def sharing_grant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -237,12 +234,6 @@ def sharing_grant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :type state: string
     :param mine: only grants to the caller or the caller's organizations (optional)
     :type mine: bool
-    :param limit: page size, 1 … 1000 (default 50)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [grant, …]}``
-    :rtype: dictionary
     """
     return _listing(context, data_dict, "sharing_grant_list", queries.visible_grants, dictize.grant_dicts)
 
@@ -423,6 +414,7 @@ def sharing_request_resolve(context: Context, data_dict: DataDict) -> dict[str, 
     return _transition(context, data_dict, "sharing_request_resolve", run)
 
 
+@docs.paged("request")
 @tk.side_effect_free
 @validate(schema.sharing_authority_queue_schema)
 def sharing_authority_queue(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -431,12 +423,6 @@ def sharing_authority_queue(context: Context, data_dict: DataDict) -> dict[str, 
 
     :param kind: ``escalations`` or ``extensions``
     :type kind: string
-    :param limit: page size, 1 … 1000 (default 50)
-    :type limit: int
-    :param offset: rows to skip (default 0)
-    :type offset: int
-    :returns: ``{"count": total, "results": [request, …]}``
-    :rtype: dictionary
     """
     tk.check_access("sharing_authority_queue", context, data_dict)
     return page(queries.authority_queue(data_dict["kind"]), data_dict, dictize.request_dicts)
