@@ -7,14 +7,15 @@ from typing import Any, Callable
 import ckan.plugins.toolkit as tk
 
 from ckanext.sharing import config
-from ckanext.sharing.access import masking, tiers
+from ckanext.sharing.access import activity, masking, tiers
 from ckanext.sharing.ui import activity_types, avatars, dates, errors, guide, home, landing
 from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
 __all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help",
            "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
            "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
-           "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image"]
+           "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image",
+           "activity_list_select"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -137,3 +138,12 @@ def sharing_guide() -> dict[str, Any]:
 def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -> Any:
     """Core's user picture, but never from another site unless configured (:mod:`ckanext.sharing.ui.avatars`)."""
     return avatars.user_image(next_helper, user_id, size)
+
+
+@tk.chained_helper
+def activity_list_select(next_helper: Callable[..., Any], pkg_activity_list: list[dict[str, Any]],
+                         current_activity_id: str) -> Any:
+    """The Changes page's version choices: the activities that hold a version of the dataset, not its
+    resource-view activities (a range ending on one never reached its end, issue 11)."""
+    versions = [a for a in pkg_activity_list if activity.is_dataset_version(str(a.get("activity_type", "")))]
+    return next_helper(versions, current_activity_id)

@@ -70,6 +70,28 @@ def filter_one(context: Mapping[str, Any], activity: dict[str, Any]) -> dict[str
     return activity
 
 
+def is_dataset_version(activity_type: str) -> bool:
+    """Whether an activity of this type holds a version of its dataset (resource-view activities share the
+    dataset's ``object_id`` but hold a view, not a dataset)."""
+    return "package" in activity_type
+
+
+def previous_version(activity: Any, object_type: str) -> Any:
+    """The latest activity of the same object before ``activity`` that holds a version of it (core's
+    ``activity_diff`` takes the latest of any kind, a resource-view activity included: a 404, issue 11)."""
+    from ckanext.activity.model import Activity
+
+    earlier = (model.Session.query(Activity)
+               .filter(Activity.object_id == activity.object_id, Activity.timestamp < activity.timestamp)
+               .order_by(Activity.timestamp.desc()))
+    if object_type == "package":
+        earlier = earlier.filter(Activity.activity_type.like("%package%"))
+    for candidate in earlier.limit(50):
+        if isinstance(candidate.data, dict) and object_type in candidate.data:
+            return candidate
+    return None
+
+
 def require_full_for_activity(context: Mapping[str, Any], activity_id: Optional[str]) -> None:
     """Raw snapshots and diffs carry every field: only users with the data may read them."""
     if not activity_id:
