@@ -15,7 +15,7 @@ __all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", 
            "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
            "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
            "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image",
-           "activity_list_select"]
+           "activity_list_select", "sharing_field_change"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -41,6 +41,11 @@ def sharing_date(value: Any, with_time: bool = False) -> str:
 def sharing_activity_type_label(activity_type: str) -> str:
     """The name of an activity type in the page's language (core's filter shows the raw type)."""
     return activity_types.label(activity_type)
+
+
+def sharing_field_change(dataset_type: str, key: str, value: Any) -> dict[str, str]:
+    """A changed dataset field's label and value on the Changes page (not its key and raw value)."""
+    return activity_types.field_change(dataset_type, key, value)
 
 
 def sharing_error_message(code: Any, content: Any) -> Any:

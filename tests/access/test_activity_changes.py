@@ -48,6 +48,8 @@ def test_every_changes_link_of_the_stream_opens_for_the_editor(app, tier):
     assert len(links) >= 3, links
     bodies = [app.get(link, status=200).body for link in links]
     assert "第二次修改的标题" in bodies[0]  # the newest first: the title change after the view activities
+    chinese = app.get("/zh_Hans_CN" + links[0], status=200).body
+    assert "将标题改为" in chinese and "显示元数据差异" in chinese and "Changed title" not in chinese
 
 
 def test_changes_multiple_spans_resource_view_activities(app):
