@@ -108,11 +108,14 @@ def test_untranslated_words_are_found_and_data_is_not() -> None:
 
 
 def _visible_text(driver: Any) -> str:
-    """The page's rendered text without code samples (``pre``/``code``: curl, Python ... are code, not UI)."""
+    """The page's rendered text without code samples (``pre``/``code``: curl, Python ... are code, not UI), with
+    the labels of its visible input buttons (``value``, not in ``innerText``: the Changes page's 显示元数据差异)."""
     return driver.execute_script(
         "let text = document.body.innerText || '';"
         "for (const el of document.querySelectorAll('pre, code')) {"
         "  const part = el.innerText; if (part) { text = text.split(part).join(' '); } }"
+        "for (const el of document.querySelectorAll('input[type=button], input[type=submit], input[type=reset]')) {"
+        "  if (el.offsetParent !== null && el.value) { text += '\\n' + el.value; } }"
         "return text;") or ""
 
 
