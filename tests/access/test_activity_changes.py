@@ -110,3 +110,20 @@ def test_changes_of_a_view_activity_is_not_found(app):
     page = app.get(f"/dataset/changes/{stream[0]['id']}", status=200).body
     options = set(re.findall(r'<option value="([0-9a-f-]{36})"', page))
     assert options and not options & views
+
+
+def test_old_version_of_a_conditional_dataset_for_its_editor(app):
+    """查看此版本 as the dataset's editor shows the old version's resources with their URLs (no 申请共享 on its
+    own data); anonymous users still get them masked through activity_show."""
+    w = build_world(app)
+    pkg = _edit_several_times(app, w, "conditional")
+    newest = _stream(app, w, pkg)[0]["id"]
+    secret = w.res["link"]["url"]
+    resources = api_get(app, "activity_show", w.tokens["editor_b"], id=newest,
+                        include_data=True)["result"]["data"]["package"]["resources"]
+    assert secret in [r["url"] for r in resources] and not any(r["sharing_restricted"] for r in resources)
+    anonymous = api_get(app, "activity_show", id=newest, include_data=True)["result"]["data"]["package"]["resources"]
+    assert secret not in str(anonymous) and all(r["sharing_restricted"] for r in anonymous)
+    login(app, w, "editor_b")
+    page = app.get(f"/dataset/{pkg['name']}/history/{newest}", status=200).body
+    assert secret in page and "request-access" not in page

@@ -40,13 +40,33 @@ def _decisions(context: Mapping[str, Any], package_ids: set[str]) -> dict[str, p
     return {p.id: policy.decide(facts.tier_of_package(p), subjects[p.id]) for p in pkgs}
 
 
+def _restore_snapshot(pkg: dict[str, Any]) -> None:
+    """A snapshot for a user with the data: its masked resources get their URL and data fields back from the
+    current resource rows, the snapshot's own names and descriptions stay. Core takes snapshots through
+    ``package_show``'s index cache, which never holds a conditional dataset's real URL, so without this the
+    dataset's own editor saw its old versions as a stranger does (申请共享 on every resource, issue 11)."""
+    masked = [r for r in pkg.get("resources") or [] if isinstance(r, dict) and r.get("sharing_restricted") and r.get("id")]
+    if not masked:
+        return
+    current = {"resources": [{"id": r["id"], "sharing_restricted": True} for r in masked]}
+    masking.restore_urls([(current, [r["id"] for r in masked])])
+    for res, fresh in zip(masked, current["resources"]):
+        if fresh.get("sharing_restricted") is False:  # the resource still exists
+            res.update({k: v for k, v in fresh.items() if k not in res or k in ("url", "sharing_restricted")})
+
+
 def _apply(activity: dict[str, Any], decision: Optional[policy.Decision]) -> bool:
-    """Mask one activity in place; False if it must not be shown at all."""
+    """Mask one activity in place (restore a masked snapshot for full access); False if it must not be shown."""
     if decision is None:
         return True
     if decision.access is policy.Access.HIDDEN:
         return False
-    if not decision.full:
+    if decision.full:
+        data = activity.get("data") or {}
+        pkg = data.get("package") if isinstance(data, dict) else None
+        if isinstance(pkg, dict):
+            _restore_snapshot(pkg)
+    else:
         data = activity.get("data") or {}
         pkg = data.get("package") if isinstance(data, dict) else None
         if isinstance(pkg, dict):
