@@ -5,6 +5,7 @@ import re
 from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
+from markupsafe import Markup
 
 from ckanext.sharing import config
 from ckanext.sharing.access import activity, masking, tiers
@@ -33,9 +34,10 @@ def sharing_request_url(pkg: dict[str, Any] | str) -> str:
     return masking.request_url(pkg if isinstance(pkg, str) else (pkg.get("name") or pkg.get("id")))
 
 
-def sharing_date(value: Any, with_time: bool = False) -> str:
-    """A date or moment in the portal's time zone, always ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` with time)."""
-    return dates.local_text(value, with_time)
+def sharing_date(value: Any, with_time: bool = False, with_seconds: bool = False) -> str:
+    """A date or moment in the portal's time zone, always ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` with time,
+    ``YYYY-MM-DD HH:MM:SS`` with seconds)."""
+    return dates.local_text(value, with_time, with_seconds)
 
 
 def sharing_activity_type_label(activity_type: str) -> str:
@@ -147,8 +149,11 @@ def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -
 
 @tk.chained_helper
 def activity_list_select(next_helper: Callable[..., Any], pkg_activity_list: list[dict[str, Any]],
-                         current_activity_id: str) -> Any:
+                         current_activity_id: str) -> list[Markup]:
     """The Changes page's version choices: the activities that hold a version of the dataset, not its
-    resource-view activities (a range ending on one never reached its end, issue 11)."""
-    versions = [a for a in pkg_activity_list if activity.is_dataset_version(str(a.get("activity_type", "")))]
-    return next_helper(versions, current_activity_id)
+    resource-view activities (a range ending on one never reached its end, issue 11), each named by its
+    moment in the portal's one date format (core's were "2026年12月2日 +0800 22:21:53")."""
+    return [Markup('<option value="{}"{}>{}</option>').format(
+                a["id"], Markup(" selected") if a["id"] == current_activity_id else "",
+                sharing_date(a["timestamp"], with_seconds=True))
+            for a in pkg_activity_list if activity.is_dataset_version(str(a.get("activity_type", "")))]

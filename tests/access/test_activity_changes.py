@@ -48,8 +48,13 @@ def test_every_changes_link_of_the_stream_opens_for_the_editor(app, tier):
     assert len(links) >= 3, links
     bodies = [app.get(link, status=200).body for link in links]
     assert "第二次修改的标题" in bodies[0]  # the newest first: the title change after the view activities
+    assert "sharing_restricted" not in bodies[0] and "Uploaded a new file" not in bodies[0], "only the title"
     chinese = app.get("/zh_Hans_CN" + links[0], status=200).body
     assert "将标题改为" in chinese and "显示元数据差异" in chinese and "Changed title" not in chinese
+    # the moments of the heading and of the range choices in the portal's one format, in its time zone
+    moments = re.findall(r"<option value=\"[0-9a-f-]{36}\"[^>]*>([^<]*)</option>", chinese)
+    assert moments and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", m) for m in moments), moments
+    assert "年" not in chinese[chinese.index("<h1"):chinese.index("</article>")]
 
 
 def test_changes_multiple_spans_resource_view_activities(app):
@@ -127,3 +132,20 @@ def test_old_version_of_a_conditional_dataset_for_its_editor(app):
     login(app, w, "editor_b")
     page = app.get(f"/dataset/{pkg['name']}/history/{newest}", status=200).body
     assert secret in page and "request-access" not in page
+
+
+def test_snapshots_of_a_conditional_dataset_keep_its_urls(app):
+    """Activity snapshots are taken with the data (package_show's index cache holds masked resources): the
+    stored versions of a conditional dataset hold the link's own URL; reads are filtered per user."""
+    from ckan import model
+    from ckanext.activity.model import Activity
+
+    w = build_world(app)
+    pkg = _edit_several_times(app, w, "conditional")
+    model.Session.remove()
+    rows = model.Session.query(Activity).filter(Activity.object_id == pkg["id"],
+                                                Activity.activity_type == "changed package").all()
+    assert rows
+    for row in rows:
+        urls = [r.get("url") for r in row.data["package"]["resources"]]
+        assert w.res["link"]["url"] in urls and not any("request-access" in (u or "") for u in urls), urls

@@ -6,6 +6,7 @@ with every resource masked, old URLs included.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Mapping, Optional
 
 import ckan.plugins.toolkit as tk
@@ -55,6 +56,17 @@ def _restore_snapshot(pkg: dict[str, Any]) -> None:
             res.update({k: v for k, v in fresh.items() if k not in res or k in ("url", "sharing_restricted")})
 
 
+def comparable_snapshot(pkg: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot as the Changes page compares it, for a user with the data: masked resources restored and
+    the ``sharing_restricted`` flag left out (bookkeeping: a masked and a full snapshot of the same version
+    must not differ)."""
+    _restore_snapshot(pkg)
+    for res in pkg.get("resources") or []:
+        if isinstance(res, dict):
+            res.pop("sharing_restricted", None)
+    return pkg
+
+
 def _apply(activity: dict[str, Any], decision: Optional[policy.Decision]) -> bool:
     """Mask one activity in place (restore a masked snapshot for full access); False if it must not be shown."""
     if decision is None:
@@ -64,8 +76,9 @@ def _apply(activity: dict[str, Any], decision: Optional[policy.Decision]) -> boo
     if decision.full:
         data = activity.get("data") or {}
         pkg = data.get("package") if isinstance(data, dict) else None
-        if isinstance(pkg, dict):
-            _restore_snapshot(pkg)
+        if isinstance(pkg, dict):  # a copy: the dict may be the ORM row's own JSON value
+            activity["data"] = data = copy.deepcopy(data)
+            _restore_snapshot(data["package"])
     else:
         data = activity.get("data") or {}
         pkg = data.get("package") if isinstance(data, dict) else None

@@ -2,6 +2,7 @@
 hidden dataset (SPEC §3, activity row). Registered only when the ``activity`` plugin is loaded."""
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -104,6 +105,6 @@ def activity_diff(next_action: Action, context: Context, data_dict: DataDict) ->
     prev = activity.previous_version(act, "package")
     if prev is None:
         raise tk.ObjectNotFound("Previous activity for this object not found")
-    versions = [prev, act]
-    return {"diff": _diff([v.data["package"] for v in versions], data_dict.get("diff_type", "unified")),
-            "activities": [activity_dictize(v, context) for v in versions]}
+    versions = [dict(activity_dictize(v, context), data=copy.deepcopy(v.data)) for v in (prev, act)]
+    packages = [activity.comparable_snapshot(v["data"]["package"]) for v in versions]
+    return {"diff": _diff(packages, data_dict.get("diff_type", "unified")), "activities": versions}
