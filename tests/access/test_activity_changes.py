@@ -51,6 +51,8 @@ def test_every_changes_link_of_the_stream_opens_for_the_editor(app, tier):
     assert "sharing_restricted" not in bodies[0] and "Uploaded a new file" not in bodies[0], "only the title"
     chinese = app.get("/zh_Hans_CN" + links[0], status=200).body
     assert "将标题改为" in chinese and "显示元数据差异" in chinese and "Changed title" not in chinese
+    title = re.search(r"<title>(.*?)</title>", chinese, re.S).group(1)
+    assert "变更" in title and "Changes" not in title, title
     # the moments of the heading and of the range choices in the portal's one format, in its time zone
     moments = re.findall(r"<option value=\"[0-9a-f-]{36}\"[^>]*>([^<]*)</option>", chinese)
     assert moments and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", m) for m in moments), moments
