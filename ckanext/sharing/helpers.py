@@ -5,16 +5,18 @@ import re
 from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
+from markupsafe import Markup
 
 from ckanext.sharing import config
-from ckanext.sharing.access import masking, tiers
+from ckanext.sharing.access import activity, masking, tiers
 from ckanext.sharing.ui import activity_types, avatars, dates, errors, guide, home, landing
 from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
 __all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help",
            "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
            "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
-           "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image"]
+           "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image",
+           "activity_list_select", "sharing_field_change"]
 
 
 def sharing_tier_label(tier: str) -> str:
@@ -32,14 +34,20 @@ def sharing_request_url(pkg: dict[str, Any] | str) -> str:
     return masking.request_url(pkg if isinstance(pkg, str) else (pkg.get("name") or pkg.get("id")))
 
 
-def sharing_date(value: Any, with_time: bool = False) -> str:
-    """A date or moment in the portal's time zone, always ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` with time)."""
-    return dates.local_text(value, with_time)
+def sharing_date(value: Any, with_time: bool = False, with_seconds: bool = False) -> str:
+    """A date or moment in the portal's time zone, always ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` with time,
+    ``YYYY-MM-DD HH:MM:SS`` with seconds)."""
+    return dates.local_text(value, with_time, with_seconds)
 
 
 def sharing_activity_type_label(activity_type: str) -> str:
     """The name of an activity type in the page's language (core's filter shows the raw type)."""
     return activity_types.label(activity_type)
+
+
+def sharing_field_change(dataset_type: str, key: str, value: Any) -> dict[str, str]:
+    """A changed dataset field's label and value on the Changes page (not its key and raw value)."""
+    return activity_types.field_change(dataset_type, key, value)
 
 
 def sharing_error_message(code: Any, content: Any) -> Any:
@@ -137,3 +145,15 @@ def sharing_guide() -> dict[str, Any]:
 def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -> Any:
     """Core's user picture, but never from another site unless configured (:mod:`ckanext.sharing.ui.avatars`)."""
     return avatars.user_image(next_helper, user_id, size)
+
+
+@tk.chained_helper
+def activity_list_select(next_helper: Callable[..., Any], pkg_activity_list: list[dict[str, Any]],
+                         current_activity_id: str) -> list[Markup]:
+    """The Changes page's version choices: the activities that hold a version of the dataset, not its
+    resource-view activities (a range ending on one never reached its end, issue 11), each named by its
+    moment in the portal's one date format (core's were "2026年12月2日 +0800 22:21:53")."""
+    return [Markup('<option value="{}"{}>{}</option>').format(
+                a["id"], Markup(" selected") if a["id"] == current_activity_id else "",
+                sharing_date(a["timestamp"], with_seconds=True))
+            for a in pkg_activity_list if activity.is_dataset_version(str(a.get("activity_type", "")))]

@@ -108,11 +108,14 @@ def test_untranslated_words_are_found_and_data_is_not() -> None:
 
 
 def _visible_text(driver: Any) -> str:
-    """The page's rendered text without code samples (``pre``/``code``: curl, Python ... are code, not UI)."""
+    """The page's rendered text without code samples (``pre``/``code``: curl, Python ... are code, not UI), with
+    the labels of its visible input buttons (``value``, not in ``innerText``: the Changes page's 显示元数据差异)."""
     return driver.execute_script(
         "let text = document.body.innerText || '';"
         "for (const el of document.querySelectorAll('pre, code')) {"
         "  const part = el.innerText; if (part) { text = text.split(part).join(' '); } }"
+        "for (const el of document.querySelectorAll('input[type=button], input[type=submit], input[type=reset]')) {"
+        "  if (el.offsetParent !== null && el.value) { text += '\\n' + el.value; } }"
         "return text;") or ""
 
 
@@ -307,3 +310,39 @@ def test_live_portal_uses_the_configured_tier_names(live_portals: LivePortals, z
     schema = portal.get("/en/api/3/action/scheming_dataset_schema_show", params={"type": "dataset"}).json()["result"]
     tier = next(f for f in schema["dataset_fields"] if f["field_name"] == "sharing_tier")
     assert en in [c["label"] for c in tier["choices"]]
+
+
+def test_dataset_changes_pages_show_no_english(zh_portal: LivePortal, zh_browser: Any,  # noqa: F811
+                                               catalogue: dict[str, Any],
+                                               screenshot: Callable[[Any, str], Any]) -> None:
+    """After the department editor's edits of a dataset (description and update cycle, a CSV upload with its
+    default view, the title), its activity page, each of its Changes links (查看变更), a 查看此版本 page and the
+    Changes page over the whole range show no English word outside the allow-list and log no console error."""
+    editor = catalogue["editor"]
+    pkg = zh_portal.action(
+        "package_create", editor.token, title="道路施工计划", res_code="301002003/000010", res_class="3",
+        owner_org=catalogue["org"]["id"], notes="全市道路施工计划。", format_category="电子表格",
+        data_items=[{"item_name": "路段", "item_type": "C"}], sharing_tier="conditional",
+        share_condition="仅限履行法定职责使用", share_scope="本市交通运输相关部门", share_method=["文件下载"],
+        update_cycle="每月", publish_date="2026-11-01", theme="交通运输", contact_name="王五",
+        contact_phone="0591-87654321", contact_email="jt@example.gov.cn")
+    zh_portal.action("package_patch", editor.token, id=pkg["id"], notes="全市道路施工计划与封闭路段。", update_cycle="每季度")
+    zh_portal.action("resource_create", editor.token, files={"upload": ("施工路段.csv", "路段,日期\n五一路,2026-12-01\n")},
+                     package_id=pkg["id"], name="施工路段", format="CSV")
+    zh_portal.action("package_patch", editor.token, id=pkg["id"], title="道路施工与封闭计划")
+    stream = zh_portal.action("package_activity_list", editor.token, id=pkg["id"])
+    assert "new resource view" in [a["activity_type"] for a in stream], "the upload's default view"
+    login(zh_browser, zh_portal, editor)
+    zh_browser.get(f"{zh_portal.url}/dataset/activity/{pkg['name']}")
+    links = [a.get_attribute("href") for a in zh_browser.find_elements(By.CSS_SELECTOR, "a[href*='/dataset/changes/']")]
+    versions = [a.get_attribute("href") for a in zh_browser.find_elements(By.CSS_SELECTOR, "a[href*='/history/']")]
+    assert len(links) >= 3 and versions, (links, versions)
+    base = len(zh_portal.url)
+    paths = [f"/dataset/activity/{pkg['name']}"] + [link[base:] for link in links] + [versions[0][base:]] + [
+        f"/dataset/changes_multiple?new_id={stream[0]['id']}&old_id={stream[-1]['id']}"]
+    found: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    _walk(zh_browser, zh_portal, "editor-changes", paths, catalogue["own"] | {pkg["name"]}, screenshot, found, errors)
+    _report("test_dataset_changes_pages_show_no_english", found, errors)
+    zh_browser.get(zh_portal.url + links[0][base:])
+    assert "将标题改为" in _visible_text(zh_browser), "the newest change: the title, after the view activity"

@@ -6,6 +6,7 @@ with every resource masked, old URLs included.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Mapping, Optional
 
 import ckan.plugins.toolkit as tk
@@ -40,13 +41,45 @@ def _decisions(context: Mapping[str, Any], package_ids: set[str]) -> dict[str, p
     return {p.id: policy.decide(facts.tier_of_package(p), subjects[p.id]) for p in pkgs}
 
 
+def _restore_snapshot(pkg: dict[str, Any]) -> None:
+    """A snapshot for a user with the data: its masked resources get their URL and data fields back from the
+    current resource rows, the snapshot's own names and descriptions stay. Core takes snapshots through
+    ``package_show``'s index cache, which never holds a conditional dataset's real URL, so without this the
+    dataset's own editor saw its old versions as a stranger does (申请共享 on every resource, issue 11)."""
+    masked = [r for r in pkg.get("resources") or [] if isinstance(r, dict) and r.get("sharing_restricted") and r.get("id")]
+    if not masked:
+        return
+    current = {"resources": [{"id": r["id"], "sharing_restricted": True} for r in masked]}
+    masking.restore_urls([(current, [r["id"] for r in masked])])
+    for res, fresh in zip(masked, current["resources"]):
+        if fresh.get("sharing_restricted") is False:  # the resource still exists
+            res.update({k: v for k, v in fresh.items() if k not in res or k in ("url", "sharing_restricted")})
+
+
+def comparable_snapshot(pkg: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot as the Changes page compares it, for a user with the data: masked resources restored and
+    the ``sharing_restricted`` flag left out (bookkeeping: a masked and a full snapshot of the same version
+    must not differ)."""
+    _restore_snapshot(pkg)
+    for res in pkg.get("resources") or []:
+        if isinstance(res, dict):
+            res.pop("sharing_restricted", None)
+    return pkg
+
+
 def _apply(activity: dict[str, Any], decision: Optional[policy.Decision]) -> bool:
-    """Mask one activity in place; False if it must not be shown at all."""
+    """Mask one activity in place (restore a masked snapshot for full access); False if it must not be shown."""
     if decision is None:
         return True
     if decision.access is policy.Access.HIDDEN:
         return False
-    if not decision.full:
+    if decision.full:
+        data = activity.get("data") or {}
+        pkg = data.get("package") if isinstance(data, dict) else None
+        if isinstance(pkg, dict):  # a copy: the dict may be the ORM row's own JSON value
+            activity["data"] = data = copy.deepcopy(data)
+            _restore_snapshot(data["package"])
+    else:
         data = activity.get("data") or {}
         pkg = data.get("package") if isinstance(data, dict) else None
         if isinstance(pkg, dict):
@@ -68,6 +101,28 @@ def filter_one(context: Mapping[str, Any], activity: dict[str, Any]) -> dict[str
     if not _apply(activity, decisions.get(pid or "")):
         raise tk.ObjectNotFound(tk._("Activity not found"))
     return activity
+
+
+def is_dataset_version(activity_type: str) -> bool:
+    """Whether an activity of this type holds a version of its dataset (resource-view activities share the
+    dataset's ``object_id`` but hold a view, not a dataset)."""
+    return "package" in activity_type
+
+
+def previous_version(activity: Any, object_type: str) -> Any:
+    """The latest activity of the same object before ``activity`` that holds a version of it (core's
+    ``activity_diff`` takes the latest of any kind, a resource-view activity included: a 404, issue 11)."""
+    from ckanext.activity.model import Activity
+
+    earlier = (model.Session.query(Activity)
+               .filter(Activity.object_id == activity.object_id, Activity.timestamp < activity.timestamp)
+               .order_by(Activity.timestamp.desc()))
+    if object_type == "package":
+        earlier = earlier.filter(Activity.activity_type.like("%package%"))
+    for candidate in earlier.limit(50):
+        if isinstance(candidate.data, dict) and object_type in candidate.data:
+            return candidate
+    return None
 
 
 def require_full_for_activity(context: Mapping[str, Any], activity_id: Optional[str]) -> None:

@@ -12,7 +12,7 @@ from flask import g, has_request_context, request
 
 from ckan import model
 
-from ckanext.sharing.access import facts
+from ckanext.sharing.access import facts, policy
 from ckanext.sharing.api import audit, errors
 from ckanext.sharing.ledger import data_access
 
@@ -35,6 +35,9 @@ _DATASET_ENDPOINTS = {
     "activity.package_changes",
     "activity.package_changes_multiple",
 }
+# Pages whose content the actions already filter, refused here only when the dataset is hidden: core answered
+# a not_shared dataset's activity stream with 403 naming it (SPEC §3: hidden is 404, never named; issue 11)
+_HIDDEN_ONLY_ENDPOINTS = {"activity.package_activity"}
 
 
 def _match(endpoint: str) -> tuple[bool, Optional[str]]:
@@ -59,6 +62,8 @@ def _view_resource_id(endpoint: str, args: dict[str, Any]) -> Optional[str]:
 
 def check_request() -> Any:
     endpoint = request.endpoint or ""
+    if endpoint in _HIDDEN_ONLY_ENDPOINTS:
+        return _refuse_hidden()
     guarded, arg = _match(endpoint)
     if not guarded:
         return None
@@ -86,6 +91,15 @@ def check_request() -> Any:
             model.Session.commit()
         return None
     return errors.refuse(pkg, decision)  # hidden: 404, never named (SPEC §3); JSON unless HTML is asked for
+
+
+def _refuse_hidden() -> Any:
+    """404 when the dataset named by the route's ``id`` is hidden from the user, else nothing."""
+    pkg = model.Package.get((request.view_args or {}).get("id") or "")
+    if pkg is None:
+        return None
+    decision = facts.decide_for_package({}, pkg)
+    return errors.refuse(pkg, decision) if decision.access is policy.Access.HIDDEN else None
 
 
 def _activity_package(activity_id: str) -> Optional[model.Package]:

@@ -133,6 +133,11 @@ def after_dataset_show(context: Mapping[str, Any], pkg: dict[str, Any]) -> None:
     """
     if context.get("ignore_auth"):
         pkg["sharing_tier"] = facts.tier_of_dict(pkg)
+        # package_show answers from the index when it is current, and the index holds masked resources:
+        # give them back, or activity snapshots are masked for the dataset's own users (issue 11)
+        masked = [r["id"] for r in pkg.get("resources") or [] if r.get("sharing_restricted") and r.get("id")]
+        if masked:
+            restore_urls([(pkg, masked)])
         return
     tier = facts.tier_of_dict(pkg)
     if tier == policy.OPEN and not any(r.get("sharing_restricted") for r in pkg.get("resources") or []):

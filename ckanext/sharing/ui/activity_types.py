@@ -6,11 +6,12 @@ catalogue can translate; ``snippets/activity_type_selector.html`` shows these la
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-__all__ = ["label", "put_templates_first"]
+__all__ = ["label", "field_change", "put_templates_first"]
 
 
 def _labels(_: Callable[[str], str]) -> dict[str, str]:
@@ -40,6 +41,35 @@ def _labels(_: Callable[[str], str]) -> dict[str, str]:
 def label(activity_type: str) -> str:
     """The translated name of ``activity_type``; an unknown type as core shows it (title case)."""
     return _labels(tk._).get(activity_type, activity_type.title())
+
+
+def _value_text(value: Any, field: Optional[dict[str, Any]]) -> str:
+    """A changed field's value as a reader reads it: the choice's label, lists joined, rows by their values."""
+    if isinstance(value, list):
+        return "、".join(_value_text(v, field) for v in value if v not in (None, ""))
+    if isinstance(value, dict):
+        return "；".join(_value_text(v, None) for v in value.values() if v not in (None, ""))
+    if field is not None:
+        from ckanext.scheming.helpers import scheming_choices_label, scheming_field_choices
+
+        choices = scheming_field_choices(field)
+        if choices:
+            return str(scheming_choices_label(choices, value))
+    return "" if value is None else str(value)
+
+
+def field_change(dataset_type: str, key: str, value: Any) -> dict[str, str]:
+    """The Changes page's names of a changed extension field (issue 11): its label in the schema, not its key
+    ("update_cycle"), and its value's label ("每月", not a code; lists and data items without brackets)."""
+    field = None
+    if p.plugin_loaded("scheming_datasets"):
+        from ckanext.scheming.helpers import scheming_get_dataset_schema, scheming_language_text
+
+        schema = scheming_get_dataset_schema(dataset_type or "dataset") or {}
+        field = next((f for f in schema.get("dataset_fields", []) if f.get("field_name") == key), None)
+    if field is None:
+        return {"label": key, "value": _value_text(value, None)}
+    return {"label": str(scheming_language_text(field.get("label") or key)), "value": _value_text(value, field)}
 
 
 # Templates that must win over the activity plugin's own (its snippets do not ``ckan_extends``, and the

@@ -15,6 +15,8 @@ from ckanext.sharing import values
 
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+# the same with seconds, where versions a few seconds apart must be told apart (the Changes page)
+SECONDS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def portal_zone() -> dt.tzinfo:
@@ -28,7 +30,7 @@ def portal_zone() -> dt.tzinfo:
         return dt.timezone.utc
 
 
-def local_text(value: Any, with_time: bool = False) -> str:
+def local_text(value: Any, with_time: bool = False, with_seconds: bool = False) -> str:
     """A stored moment (ISO text or datetime; naive means UTC) or a date as the portal shows it."""
     if value in (None, ""):
         return ""
@@ -40,7 +42,8 @@ def local_text(value: Any, with_time: bool = False) -> str:
         moment = values.parse_moment(value, end_of_day=False)
     except ValueError:
         return str(value)
-    return moment.astimezone(portal_zone()).strftime(DATETIME_FORMAT if with_time else DATE_FORMAT)
+    shape = SECONDS_FORMAT if with_seconds else DATETIME_FORMAT if with_time else DATE_FORMAT
+    return moment.astimezone(portal_zone()).strftime(shape)
 
 
 def end_of_local_day(value: Optional[str]) -> Optional[str]:
