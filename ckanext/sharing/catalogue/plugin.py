@@ -50,6 +50,7 @@ class SharingCataloguePlugin(p.SingletonPlugin, FacetsOnEveryPage, SharingTransl
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         actions.after_dataset_saved(context, pkg_dict)
+        shown.mark_changed(context, pkg_dict)  # an imported update gets its activity
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
         return facets.label_facets(search_results)

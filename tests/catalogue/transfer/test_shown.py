@@ -29,6 +29,13 @@ def unordered(pkg_dict: dict) -> dict:
     return pkg_dict
 
 
+def activity_types(pkg_id: str) -> list[str]:
+    from ckanext.activity.model import Activity
+
+    return [a.activity_type for a in model.Session.query(Activity).filter_by(object_id=pkg_id)
+            .order_by(Activity.timestamp)]
+
+
 def activity_package(pkg_id: str, activity_type: str = "new package") -> dict:
     from ckanext.activity.model import Activity
 
@@ -77,6 +84,18 @@ class TestOneDictization:
         after = helpers.call_action("package_show", {"use_cache": False}, id=pkg_id)
         assert after["metadata_modified"] > before and after["update_cycle"] == "每日"
         assert json.loads(solr_doc(pkg_id)["validated_data_dict"])["update_cycle"] == "每日"
+        assert activity_package(pkg_id, "changed package")["update_cycle"] == "每日"
+
+    def test_update_writes_one_activity_per_updated_row_and_none_for_unchanged(self, org):
+        """--update: an updated row gets one 'changed package' activity, an unchanged row none (also when
+        the file is imported again)."""
+        first = run(csv_bytes([row(1), row(2)]))
+        changed_id, same_id = (r.dataset_id for r in first.rows)
+        for _ in range(2):
+            report = run(csv_bytes([row(1, 更新周期="每天"), row(2)]), update=True)
+        assert outcomes(report) == ["unchanged", "unchanged"], report.table()
+        assert activity_types(changed_id) == ["new package", "changed package"]
+        assert activity_types(same_id) == ["new package"]
 
     def test_a_dataset_changed_in_the_batch_is_shown_anew(self, org):
         """A kept dict is not reused once the dataset's metadata_modified moved on (an update in the batch)."""

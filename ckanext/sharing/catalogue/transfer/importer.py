@@ -517,7 +517,7 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
             # as a form edit: CKAN keeps a metadata_modified it is given, so an updated dataset would look
             # unchanged to package_show's index cache (and to transfer/shown.py) and to harvesters
             merged.pop("metadata_modified", None)
-            tk.get_action("package_update")(context, merged)
+            tk.get_action("package_update")(context, merged)  # its activity: shown.mark_changed
             result.outcome, result.changed = "updated", changed
         if options.dry_run:
             _undo(ledger, mark)

@@ -47,6 +47,18 @@ def _plain_show(context: dict[str, Any], data_dict: dict[str, Any]) -> bool:
         or tk.asbool(data_dict.get("include_plugin_data", False)))
 
 
+def mark_changed(context: dict[str, Any], pkg_dict: dict[str, Any]) -> None:
+    """``after_dataset_update`` inside an import batch: mark the dataset changed as CKAN's ``package_update``
+    does without ``defer_commit``. With ``defer_commit`` + ``return_id_only`` (the importer's batches) it
+    returns before marking it, so the activity plugin wrote no activity for an imported update; the hook
+    runs only when CKAN did change the dataset, so an unchanged row still gets none."""
+    if _STORE.get() is None or not (context.get("defer_commit") and context.get("return_id_only")):
+        return
+    pkg_id = pkg_dict.get("id") or getattr(context.get("package"), "id", None)
+    if pkg_id:
+        context.setdefault("changed_entities", {}).setdefault("packages", set()).add(pkg_id)
+
+
 @tk.chained_action
 @tk.side_effect_free
 def package_show(up: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
