@@ -29,7 +29,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
-CNPDS = ROOT.parent / "shared" / "data" / "cnpds"
+# the real records: $SHARING_CNPDS_DIR, else ../shared/data/cnpds beside the repository (a git worktree elsewhere
+# sets the variable; ckanext.sharing.dev.demo.cnpds_dir reads the same two places)
+CNPDS = Path(os.environ.get("SHARING_CNPDS_DIR") or ROOT.parent / "shared" / "data" / "cnpds")
 MAPPING = ROOT / "ckanext" / "sharing" / "catalogue" / "transfer" / "mappings" / "open_data_portals.yaml"
 TIMEOUT = 3 * 3600
 
@@ -37,7 +39,7 @@ TIMEOUT = 3 * 3600
 def run(ckan_ini: str, records: int = 2000) -> list[tuple[str, Any, Any, str]]:
     """Rows ``(metric, ckanapi load, ours, note)`` for ``make bench`` (bench/run.py EXTRAS)."""
     if not CNPDS.is_dir():
-        return [("catalogue import (datasets/s)", None, None, "skipped: ../shared/data/cnpds is absent")]
+        return [("catalogue import (datasets/s)", None, None, f"skipped: {CNPDS} is absent (set SHARING_CNPDS_DIR)")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CKAN_")}  # the ini says where things are
     env["PATH"] = f"{VENV}{os.pathsep}{env.get('PATH', '')}"  # `ckanapi -c` runs `ckan api …` from the PATH
     workers = max(1, os.cpu_count() or 1)

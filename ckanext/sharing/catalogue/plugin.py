@@ -11,6 +11,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.sharing.catalogue import actions, facets, template_order, validators
+from ckanext.sharing.catalogue.transfer import shown
 from ckanext.sharing.facets import FacetsOnEveryPage
 from ckanext.sharing.translation import SharingTranslation
 
@@ -40,6 +41,7 @@ class SharingCataloguePlugin(p.SingletonPlugin, FacetsOnEveryPage, SharingTransl
             "package_create": actions.package_create, "package_update": actions.package_update,
             "resource_create": actions.resource_create, "resource_update": actions.resource_update,
             "scheming_dataset_schema_show": actions.scheming_dataset_schema_show,
+            "package_show": shown.package_show,  # an import batch dictizes each row once (transfer/shown.py)
         }
 
     # IPackageController
@@ -48,6 +50,7 @@ class SharingCataloguePlugin(p.SingletonPlugin, FacetsOnEveryPage, SharingTransl
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         actions.after_dataset_saved(context, pkg_dict)
+        shown.mark_changed(context, pkg_dict)  # an imported update gets its activity
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
         return facets.label_facets(search_results)

@@ -6,10 +6,12 @@ import csv
 import gzip
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
-CNPDS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "cnpds"
+# $SHARING_CNPDS_DIR (a git worktree outside the repository's parent folder), else ../shared/data/cnpds
+CNPDS = Path(os.environ.get("SHARING_CNPDS_DIR") or Path(__file__).resolve().parents[3].parent / "shared" / "data" / "cnpds")
 
 
 def cnpds_dir() -> Optional[Path]:

@@ -116,3 +116,22 @@ def test_acting_as_in_an_application_context_only(app):
         with importer.acting_as(user["name"]):
             assert flask.has_request_context() and flask_login.current_user.name == user["name"]
         assert not flask.has_request_context()
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_acting_as_in_a_ckan_command_without_a_flask_context(app):
+    """CKAN's CLI (and `ckan jobs worker`) pushes no Flask context and keeps its app in the click context:
+    acting_as pushes a request context of that app with the importing user as current user."""
+    import click
+    import flask_login
+
+    user = factories.Sysadmin()
+    assert not flask.has_app_context()
+    command = click.Context(click.Command("import"))
+    command.meta["flask_app"] = app.flask_app
+    with command:
+        with importer.acting_as(user["name"]):
+            assert flask.has_request_context() and flask_login.current_user.name == user["name"]
+            assert importer._auth_user(user["name"])["auth_user_obj"].name == user["name"]
+    assert not flask.has_request_context()

@@ -25,6 +25,7 @@ def test_import_dry_run_import_and_export(cli, tmp_path):
                              "--report", str(report)])
     assert done.exit_code == 0, done.output
     assert "created 1" in done.output and "Publish date" in done.output
+    assert "2/2 rows in" in done.output and "created 1, updated 0, unchanged 0, refused 1" in done.output  # progress
     assert "refused" in report.read_text(encoding="utf-8-sig")
     out = tmp_path / "catalogue.xlsx"
     exported = cli.invoke(sharing, ["catalogue", "export", "--format", "xlsx", "-o", str(out)])
@@ -45,3 +46,19 @@ def test_refused_file_exits_1(cli, tmp_path):
     result = cli.invoke(sharing, ["catalogue", "import", str(source)])
     assert result.exit_code == 1
     assert "not a spreadsheet" in result.output and "Traceback" not in result.output
+
+
+def test_progress_log_prints_a_line_per_thousand_rows_and_the_last(capsys):
+    """Without a terminal the import prints progress every 1,000 rows and at the end, with the outcomes so far."""
+    from types import SimpleNamespace
+
+    from ckanext.sharing.catalogue.transfer.cli import ProgressLog
+
+    log = ProgressLog(every=1000)
+    log.progress(0, 2500)
+    for done in (50, 500, 1000, 1050, 2000, 2500):
+        log.rows_done([SimpleNamespace(outcome="created")] * 40 + [SimpleNamespace(outcome="refused")] * 10)
+        log.progress(done, 2500)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("] ")[1].split(" rows")[0] for line in lines] == ["0/2500", "1000/2500", "2000/2500", "2500/2500"]
+    assert lines[-1].endswith("created 240, updated 0, unchanged 0, refused 60")

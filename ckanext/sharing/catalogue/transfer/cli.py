@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections import Counter
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -42,14 +44,37 @@ def import_(file: str, organization: Optional[str], dry_run: bool, update: bool,
     except importer.MappingError as exc:
         click.secho(str(exc), fg="red", err=True)
         raise click.exceptions.Exit(1)
+    log = None if sys.stderr.isatty() else ProgressLog()
     report = importer.run(Path(file).read_bytes(), Path(file).name, options,
-                          progress=_progress if sys.stderr.isatty() else None)
+                          progress=_progress if log is None else log.progress,
+                          rows_done=None if log is None else log.rows_done)
     if report_path:
         Path(report_path).write_text(report.csv_text(), encoding="utf-8")
     if report.refused_file:
         click.secho(report.summary(), fg="red", err=True)
         raise click.exceptions.Exit(1)
     click.echo(report.table(limit=show_rows or None))
+
+
+class ProgressLog:
+    """Progress of an import whose stderr is a file (``nohup … 2>log``): a line per ``every`` rows with the
+    rate and the outcomes so far, so a long run that is stopped still tells what it did (SPEC §12)."""
+
+    def __init__(self, every: int = 1000) -> None:
+        self.every, self.started, self.outcomes = every, time.monotonic(), Counter()
+        self.printed = -1
+
+    def rows_done(self, part: list[Any]) -> None:
+        self.outcomes.update(r.outcome for r in part)
+
+    def progress(self, done: int, total: int) -> None:
+        if done != total and done // self.every == self.printed // self.every and done:
+            return
+        self.printed = done
+        seconds = time.monotonic() - self.started
+        counts = ", ".join(f"{k} {self.outcomes[k]}" for k in ("created", "updated", "unchanged", "refused"))
+        click.echo(f"[{time.strftime('%H:%M:%S')}] {done}/{total} rows in {seconds:.0f} s "
+                   f"({done / seconds if seconds else 0:.1f} rows/s): {counts}", err=True)
 
 
 def _progress(done: int, total: int) -> None:

@@ -31,13 +31,14 @@ from ckan import model
 from ckanext.sharing.catalogue import naming, pi_guard
 from ckanext.sharing.catalogue.transfer import headers as hdr
 from ckanext.sharing.catalogue.transfer import normalise as norm
-from ckanext.sharing.catalogue.transfer import readers
+from ckanext.sharing.catalogue.transfer import readers, shown
 from ckanext.sharing.catalogue.transfer.report import Report, RowResult, field_label
 from ckanext.sharing.ledger import chain
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+RowsDone = Callable[[list["RowResult"]], None]  # each finished batch's report lines, as they come
 CHUNK_ROWS = 50          # rows a worker writes before reporting progress and indexing them
 AUTO_WORKERS_FROM = 400  # rows from which several worker processes are used by default
 MAX_AUTO_WORKERS = 4
@@ -488,6 +489,7 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
         result.refuse(prepared.problems)
         return result
     context: dict[str, Any] = {"user": user, "defer_commit": True, "return_id_only": True}
+    context.update(_auth_user(user))
     data = dict(prepared.data)
     ledger = model.Session.info.get(chain.DEFERRED_KEY)
     mark = len(ledger) if ledger is not None else 0
@@ -498,7 +500,7 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
             result.dataset_id = tk.get_action("package_create")(context, data)
             result.outcome = "created"
         else:
-            stored = tk.get_action("package_show")({"user": user}, {"id": prepared.existing_id})
+            stored = tk.get_action("package_show")(dict(_auth_user(user), user=user), {"id": prepared.existing_id})
             result.dataset_id, result.name = stored["id"], stored["name"]
             changed = changed_fields(data, stored)
             if not changed:
@@ -512,7 +514,10 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
             merged = dict(stored)
             merged.update(data)
             merged.pop("tags", None) if "tag_string" in data else None
-            tk.get_action("package_update")(context, merged)
+            # as a form edit: CKAN keeps a metadata_modified it is given, so an updated dataset would look
+            # unchanged to package_show's index cache (and to transfer/shown.py) and to harvesters
+            merged.pop("metadata_modified", None)
+            tk.get_action("package_update")(context, merged)  # its activity: shown.mark_changed
             result.outcome, result.changed = "updated", changed
         if options.dry_run:
             _undo(ledger, mark)
@@ -528,6 +533,20 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
         result.refuse(_internal_error(exc))
     _undo(ledger, mark)
     return result
+
+
+def _auth_user(user: str) -> dict[str, Any]:
+    """``auth_user_obj`` for an action's context: the importing user :func:`acting_as` made current (CKAN's
+    ``check_access`` otherwise reads the users table for every check of a context that names a user)."""
+    import flask
+    import flask_login
+
+    if not flask.has_request_context():
+        return {}
+    current = flask_login.current_user
+    if getattr(current, "name", None) != user:
+        return {}
+    return {"auth_user_obj": current._get_current_object()}
 
 
 def _internal_error(exc: Exception) -> list[tuple[str, str]]:
@@ -577,16 +596,18 @@ def one_transaction(commit: bool) -> Iterator[None]:
 def acting_as(user_name: str) -> Iterator[None]:
     """The importing user is the request's ``current_user`` (flask-login keeps it in ``g._login_user``)
     while a batch is written, so CKAN's auth functions find it without a users-table query per check
-    (about five per row); the previous one is restored after. The CLI and the job worker have only an
-    application context: a test request context is pushed for the batch (CKAN's CLI does the same for its
-    commands that need one); without any context there is nothing to do."""
+    (about five per row); the previous one is restored after. The CLI and the job worker have no Flask
+    context at all (CKAN's CLI keeps its app in the click context, :func:`_cli_flask_app`): a test request
+    context of that app, or of the current application context, is pushed for the batch (CKAN's own CLI
+    commands that need one do the same); without an app there is nothing to do."""
     import flask
 
     if not flask.has_request_context():
-        if not flask.has_app_context():
+        app = flask.current_app._get_current_object() if flask.has_app_context() else _cli_flask_app()
+        if app is None:
             yield
             return
-        with flask.current_app.test_request_context(), acting_as(user_name):
+        with app.test_request_context(), acting_as(user_name):
             yield
         return
     user = model.User.get(user_name)
@@ -605,34 +626,90 @@ def acting_as(user_name: str) -> Iterator[None]:
             flask.g._login_user = previous
 
 
-def index(ids: Iterable[str]) -> None:
-    """Write datasets to the search index without a Solr commit each (SPEC §10: index in batches)."""
-    from ckan import logic
+def _cli_flask_app() -> Any:
+    """The Flask app of the running ``ckan`` command (``ckan sharing catalogue import``, ``ckan jobs worker``):
+    CKAN's CLI keeps it in the click context's ``meta`` and pushes no Flask context of its own."""
+    import click
 
-    for pkg_id in ids:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get("flask_app") if ctx is not None else None
+
+
+class _SolrAdds:
+    """Stands in for CKAN's Solr connection while a batch is indexed: keeps the documents ``index_package``
+    builds (after every ``before_dataset_index`` hook) instead of sending each in a request of its own."""
+
+    def __init__(self) -> None:
+        self.docs: list[dict[str, Any]] = []
+        self.url = "(collected for one request)"
+
+    def add(self, docs: list[dict[str, Any]], commit: bool = False, **_kwargs: Any) -> None:
+        self.docs.extend(docs)
+
+
+@contextlib.contextmanager
+def _collecting_solr_adds() -> Iterator[_SolrAdds]:
+    """CKAN's search index writes through ``ckan.lib.search.index.make_connection`` (a new client and
+    connection per dataset); while a batch is indexed it hands out one collector instead."""
+    from ckan.lib.search import index as search_index
+
+    collector = _SolrAdds()
+    real = search_index.make_connection
+    search_index.make_connection = lambda *a, **k: collector  # type: ignore[assignment]
+    try:
+        yield collector
+    finally:
+        search_index.make_connection = real
+
+
+def index(ids: Iterable[str]) -> None:
+    """Write datasets to the search index in ONE Solr request without a commit (SPEC §10: index in
+    batches). The documents are CKAN's own (``index_update_package``: the same dicts, hooks and labels as
+    any write); should the one request fail, each is sent alone so one bad document costs only itself."""
+    from ckan import logic
+    from ckan.lib.search.common import make_connection
+
+    with _collecting_solr_adds() as collected:
+        for pkg_id in ids:
+            try:
+                logic.index_update_package({"ignore_auth": True}, pkg_id, defer_commit=True)
+            except Exception:  # noqa: BLE001 — the dataset is stored; `ckan search-index rebuild` repairs it
+                log.exception("catalogue import: indexing %s failed", pkg_id)
+    if not collected.docs:
+        return
+    conn = make_connection()
+    try:
+        conn.add(docs=collected.docs, commit=False)
+        return
+    except Exception:  # noqa: BLE001 — find the document Solr refuses
+        log.exception("catalogue import: indexing %d datasets in one request failed; one by one", len(collected.docs))
+    for doc in collected.docs:
         try:
-            logic.index_update_package({"ignore_auth": True}, pkg_id, defer_commit=True)
-        except Exception:  # noqa: BLE001 — the dataset is stored; `ckan search-index rebuild` repairs it
-            log.exception("catalogue import: indexing %s failed", pkg_id)
+            conn.add(docs=[doc], commit=False)
+        except Exception:  # noqa: BLE001
+            log.exception("catalogue import: indexing %s failed", doc.get("id"))
 
 
 def _write_chunk(chunk: list[Prepared], options: Options, user: str) -> list[RowResult]:
     """One batch: its rows in one transaction (:func:`one_transaction`), then their names read and the
     written datasets indexed (no Solr commit). Should the batch's commit fail, its rows are written again
     one transaction each, so a failure costs at most its own row."""
-    try:
-        with one_transaction(commit=not options.dry_run), acting_as(user):
-            results = [apply(p, options, user) for p in chunk]
-    except Exception:  # noqa: BLE001 — e.g. the commit failed: nothing of the batch is stored
-        log.exception("catalogue import: a batch of %d rows failed; writing them one by one", len(chunk))
-        results = [_write_alone(p, options, user) for p in chunk]
-    written = [r for r in results if r.outcome in ("created", "updated") and r.dataset_id]
-    if not options.dry_run and written:
-        names = dict(model.Session.query(model.Package.id, model.Package.name)
-                     .filter(model.Package.id.in_([r.dataset_id for r in written])))
-        for result in written:
-            result.name = result.name or names.get(result.dataset_id)
-        index(r.dataset_id for r in written)
+    with shown.batch() as kept:
+        try:
+            with one_transaction(commit=not options.dry_run), acting_as(user):
+                results = [apply(p, options, user) for p in chunk]
+        except Exception:  # noqa: BLE001 — e.g. the commit failed: nothing of the batch is stored
+            log.exception("catalogue import: a batch of %d rows failed; writing them one by one", len(chunk))
+            kept.clear()
+            results = [_write_alone(p, options, user) for p in chunk]
+        written = [r for r in results if r.outcome in ("created", "updated") and r.dataset_id]
+        if not options.dry_run and written:
+            names = dict(model.Session.query(model.Package.id, model.Package.name)
+                         .filter(model.Package.id.in_([r.dataset_id for r in written])))
+            for result in written:
+                result.name = result.name or names.get(result.dataset_id)
+            with acting_as(user):
+                index(r.dataset_id for r in written)
     model.Session.remove()
     return results
 
@@ -666,7 +743,8 @@ def _worker_count(options: Options, rows: int) -> int:
     return max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
 
 
-def write(rows: list[Prepared], options: Options, progress: Optional[Progress] = None) -> list[RowResult]:
+def write(rows: list[Prepared], options: Options, progress: Optional[Progress] = None,
+          rows_done: Optional[RowsDone] = None) -> list[RowResult]:
     """Write the prepared rows in chunks, in forked worker processes when there are several; indexed per
     chunk, one Solr commit at the end. Rows of one dataset key are in one chunk (no race on a code)."""
     user = options.user or site_user()
@@ -682,6 +760,8 @@ def write(rows: list[Prepared], options: Options, progress: Optional[Progress] =
             for part in pool.imap_unordered(_fork_chunk, range(len(chunks))):
                 results.extend(part)
                 done += len(part)
+                if rows_done:
+                    rows_done(part)
                 if progress:
                     progress(done, len(rows))
         _FORK_STATE.clear()
@@ -690,6 +770,8 @@ def write(rows: list[Prepared], options: Options, progress: Optional[Progress] =
             part = _write_chunk(chunk, options, user)
             results.extend(part)
             done += len(part)
+            if rows_done:
+                rows_done(part)
             if progress:
                 progress(done, len(rows))
     if not options.dry_run:
@@ -705,7 +787,8 @@ def _child_init() -> None:
     model.meta.engine.dispose(close=False)
 
 
-def run(data: bytes, filename: str, options: Options, progress: Optional[Progress] = None) -> Report:
+def run(data: bytes, filename: str, options: Options, progress: Optional[Progress] = None,
+        rows_done: Optional[RowsDone] = None) -> Report:
     """Import one file: read → prepare → write → the report. A refused file gives a report with
     ``refused_file`` set and nothing written."""
     started = time.monotonic()
@@ -721,6 +804,6 @@ def run(data: bytes, filename: str, options: Options, progress: Optional[Progres
         return report
     if progress:
         progress(0, len(rows))
-    report.rows = write(rows, options, progress)
+    report.rows = write(rows, options, progress, rows_done)
     report.seconds = time.monotonic() - started
     return report
