@@ -68,3 +68,11 @@ def test_visibility_change_also_names_the_tier_change():
     check_metadata_changes(changes, original, new)
     assert [c["type"] for c in changes] == ["private", "extension_fields"]
     assert (changes[0]["new"], new["sharing_tier"]) == ("Private", "not_shared")
+
+
+@pytest.mark.ckan_config("ckan.site_description", "Special Tagline")
+def test_home_page_shows_the_description_beside_the_logo(app):
+    """The portal's home page (issue 11) shows name, logo and description together; CKAN shows the tagline only without a logo."""
+    html = app.get("/").get_data(as_text=True)
+    assert 'class="sharing-home-logo"' in html and "Special Tagline" in html
+    assert "<title>Welcome" not in html

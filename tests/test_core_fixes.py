@@ -13,3 +13,11 @@ def test_datastore_search_of_table_metadata_passes_the_auth_audit():
     """``datastore_search`` of the public ``_table_metadata`` works with sharing chained on (datastore's test_search_table_metadata)."""
     result = helpers.call_action("datastore_search", resource_id="_table_metadata")
     assert "records" in result
+
+
+@pytest.mark.ckan_config("ckan.plugins", "sharing")
+@pytest.mark.ckan_config("ckan.site_intro_text", "My special intro text")
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_home_page_shows_the_intro_text(app):
+    """The intro text set on /ckan-admin/config is on sharing's home page, as on CKAN's (admin's test_intro)."""
+    assert "My special intro text" in app.get("/").get_data(as_text=True)
