@@ -76,3 +76,10 @@ def test_home_page_shows_the_description_beside_the_logo(app):
     html = app.get("/").get_data(as_text=True)
     assert 'class="sharing-home-logo"' in html and "Special Tagline" in html
     assert "<title>Welcome" not in html
+
+
+def test_api_search_answers_503_while_search_is_down(solr_down, app):
+    """``package_search`` while Solr does not answer: our 503 "Service Unavailable" (SPEC §8), not CKAN's 500 "Search Connection Error"."""
+    res = app.get("/api/3/action/package_search", status=503)
+    assert (res.json["error"]["__type"], res.json["error"]["service"]) == ("Service Unavailable", "search")
+    assert res.headers["Retry-After"]
