@@ -15,6 +15,18 @@ from ckanext.sharing.ledger import data_access
 Action = Callable[[Context, DataDict], Any]
 
 
+def _audit_exempt(action: Action) -> Action:
+    """Keep the DataStore's auth-audit exemption on our link of the chain (issue 18).
+
+    CKAN marks every action a plugin defines (the DataStore's included) ``auth_audit_exempt``, but a chained
+    action only keeps the attributes of its *own* function: without this, ``datastore_search`` of a public
+    table (``_table_metadata``, which the DataStore answers without an auth check) would fail CKAN's audit
+    with "did not call its auth function". Our link adds no auth decision of its own: the chained auth
+    functions (``logic/auth/datastore.py``) do that."""
+    action.auth_audit_exempt = True  # type: ignore[attr-defined]
+    return action
+
+
 # The actions this module registers.
 __all__ = [
     "datastore_search",
@@ -33,6 +45,7 @@ def sql_available() -> bool:
     return available() and tk.asbool(tk.config.get("ckan.datastore.sqlsearch.enabled"))
 
 
+@_audit_exempt
 @tk.side_effect_free
 @tk.chained_action
 def datastore_search(next_action: Action, context: Context, data_dict: DataDict) -> Any:
@@ -44,6 +57,7 @@ def datastore_search(next_action: Action, context: Context, data_dict: DataDict)
     return result
 
 
+@_audit_exempt
 @tk.side_effect_free
 @tk.chained_action
 def datastore_info(next_action: Action, context: Context, data_dict: DataDict) -> Any:
@@ -55,6 +69,7 @@ def datastore_info(next_action: Action, context: Context, data_dict: DataDict) -
     return result
 
 
+@_audit_exempt
 @tk.side_effect_free
 @tk.chained_action
 def datastore_search_sql(next_action: Action, context: Context, data_dict: DataDict) -> Any:
