@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from markupsafe import Markup
 
@@ -17,6 +18,16 @@ __all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", 
            "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
            "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image",
            "activity_list_select", "sharing_field_change"]
+
+# Chained helpers of the activity plugin: chaining onto a helper that is not there fails CKAN's start-up.
+_ACTIVITY_CHAINS = ("activity_list_select",)
+
+
+def registered() -> dict[str, Callable[..., Any]]:
+    """The helpers to register (``blanket.helpers``): all of ``__all__``, the activity plugin's chained ones only
+    where that plugin is loaded (``sharing`` runs without it, as CKAN's own suites load it)."""
+    with_activity = p.plugin_loaded("activity")
+    return {name: globals()[name] for name in __all__ if with_activity or name not in _ACTIVITY_CHAINS}
 
 
 def sharing_tier_label(tier: str) -> str:

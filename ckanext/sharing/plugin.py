@@ -11,7 +11,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.sharing import facets, outage
+from ckanext.sharing import facets, helpers, outage
 from ckanext.sharing.access import guard, masking
 from ckanext.sharing.logic import action, auth
 from ckanext.sharing.logic.action import core
@@ -20,7 +20,7 @@ from ckanext.sharing.ui import activity_types, blueprints, default_views, upload
 
 
 @tk.blanket.config_declarations
-@tk.blanket.helpers
+@tk.blanket.helpers(helpers.registered)
 @tk.blanket.blueprints(blueprints.blueprints)
 @tk.blanket.validators
 @tk.blanket.cli

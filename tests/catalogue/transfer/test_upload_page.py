@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser import browser, console_errors, login, screenshot  # noqa: F401 (fixtures)
 from tests.catalogue.transfer import files
-from tests.catalogue.transfer.test_import import USCC, row
+from tests.catalogue.transfer.test_import import row
 from tests.live import make_user
 
 WAIT = 180
@@ -20,12 +20,25 @@ def _wait_for(driver, css: str):
     return WebDriverWait(driver, WAIT).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def _unused_uscc() -> str:
+    """A valid credit code no other test uses: the live portal's database is shared by the whole session, and the
+    code is unique among organizations."""
+    import random
+
+    from stdnum.cn import uscc
+
+    while True:
+        body = "91350100" + "".join(random.choice("0123456789") for _ in range(9))
+        if uscc.is_valid(code := body + uscc.calc_check_digit(body)):
+            return code
+
+
 @pytest.fixture(scope="module")
 def department(live_portal):
     sysadmin = make_user(sysadmin=True)
     admin = make_user()
     org = live_portal.action("organization_create", sysadmin.token, name="import-bureau", title="示范局",
-                             uscc=USCC, users=[{"name": admin.name, "capacity": "admin"}])
+                             uscc=_unused_uscc(), users=[{"name": admin.name, "capacity": "admin"}])
     return org, admin, sysadmin
 
 
