@@ -5,12 +5,13 @@ Logging comes from the first file of the ``use = config:`` chain that has a ``[l
 from __future__ import annotations
 
 import configparser
+import fcntl
 import os
 from logging.config import fileConfig
 
 from ckan.cli import CKANConfigLoader
 from ckan.config.middleware import make_app
-from ckan.lib.i18n import build_js_translations
+from ckan.lib.i18n import build_js_translations, get_js_translations_dir
 
 
 def _logging_ini(path: str) -> str | None:
@@ -37,4 +38,9 @@ application = make_app(CKANConfigLoader(_ini).get_config())
 # The JavaScript catalogues (/api/i18n/<lang>) are files that only `ckan run` and `ckan translation js` write:
 # without them every string of CKAN's JavaScript modules ("Show more", the upload widget …) stays English
 # under gunicorn (issue 11, found by tests/ui/test_zh_walk.py). Rebuilt only when a catalogue is newer.
-build_js_translations()
+# Every worker runs this: one at a time (a lock file), and the folder made here, because CKAN's check-then-
+# makedirs lost the race ("File exists: .../i18n/js") and the losing worker failed to boot.
+os.makedirs(get_js_translations_dir(), exist_ok=True)
+with open(os.path.join(get_js_translations_dir(), ".build.lock"), "w") as _lock:
+    fcntl.flock(_lock, fcntl.LOCK_EX)
+    build_js_translations()

@@ -10,6 +10,7 @@ from tests.catalogue.transfer.test_import import row
 from tests.live import make_user
 
 WAIT = 180
+CODES = 800000  # offset of this module's 信息资源代码 (101001001/8000NN)
 
 
 def _wait_for(driver, css: str):
@@ -49,8 +50,9 @@ def test_upload_preview_confirm_progress_report(live_portal, live_worker, depart
     from selenium.webdriver.support.ui import Select
 
     org, admin, sysadmin = department
-    rows = [row(n, 信息资源提供方="") for n in range(1, 121)]
-    rows[4] = row(5, 发布日期="2023-02-30")
+    # resource codes no other test writes: the live database is the session's, and a code already used is refused
+    rows = [row(CODES + n, 信息资源提供方="") for n in range(1, 121)]
+    rows[4] = row(CODES + 5, 发布日期="2023-02-30")
     path = tmp_path / "目录.csv"
     path.write_bytes(files.to_csv(rows))
     login(browser, live_portal, admin)
