@@ -2,7 +2,11 @@
 report, by an organization admin, with a live job worker; and who may see an import."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
+
+from ckanext.sharing.dev.demo import make_uscc
 
 from tests.browser import browser, console_errors, login, screenshot  # noqa: F401 (fixtures)
 from tests.catalogue.transfer import files
@@ -21,25 +25,12 @@ def _wait_for(driver, css: str):
     return WebDriverWait(driver, WAIT).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
-def _unused_uscc() -> str:
-    """A valid credit code no other test uses: the live portal's database is shared by the whole session, and the
-    code is unique among organizations."""
-    import random
-
-    from stdnum.cn import uscc
-
-    while True:
-        body = "91350100" + "".join(random.choice("0123456789") for _ in range(9))
-        if uscc.is_valid(code := body + uscc.calc_check_digit(body)):
-            return code
-
-
 @pytest.fixture(scope="module")
 def department(live_portal):
     sysadmin = make_user(sysadmin=True)
     admin = make_user()
     org = live_portal.action("organization_create", sysadmin.token, name="import-bureau", title="示范局",
-                             uscc=_unused_uscc(), users=[{"name": admin.name, "capacity": "admin"}])
+                             uscc=make_uscc(uuid.uuid4().hex), users=[{"name": admin.name, "capacity": "admin"}])
     return org, admin, sysadmin
 
 
