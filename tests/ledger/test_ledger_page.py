@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from ckan import model
 from ckan.tests import factories
@@ -138,6 +139,9 @@ def test_ledger_page_in_chromium_both_languages(live_portal, browser, screenshot
     assert "审计" in browser.find_element(By.TAG_NAME, "h1").text
     Select(browser.find_element(By.ID, "f-action")).select_by_value(events.REQUEST_CREATE)
     browser.find_element(By.CSS_SELECTOR, "#ledger-filters button[type=submit]").click()
+    # the filter is a GET form: wait for the filtered page, not the one the click left
+    WebDriverWait(browser, 30).until(ec.url_contains("action=" + events.REQUEST_CREATE))
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#ledger-rows tbody tr")))
     rows = browser.find_elements(By.CSS_SELECTOR, "#ledger-rows tbody tr")
     assert rows and all("request_create" in r.text for r in rows)
     assert f"申请人-{run}" in browser.find_element(By.ID, "ledger-rows").text

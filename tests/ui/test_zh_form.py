@@ -46,6 +46,8 @@ def _set(driver: Any, name: str, value: str) -> None:
     elif element.get_attribute("type") == "date":
         driver.execute_script("arguments[0].value = arguments[1];", element, value)
     else:
+        # a repeating block's new item slides in: typing waits until it can take keys, not just until it exists
+        WebDriverWait(driver, WAIT).until(ec.element_to_be_clickable(element))
         element.clear()
         element.send_keys(value)
 
