@@ -78,3 +78,17 @@ def test_unknown_page_404_is_in_chinese(app):
     assert "404 页面不存在" in resp.body
     assert "您访问的页面不存在" in resp.body
     assert "The requested URL was not found" not in resp.body
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_dataset_page_of_a_department_without_description_is_chinese(app):
+    """A department with no description: its sidebar on the Chinese dataset page says so in Chinese (core has
+    no zh_Hans_CN text for it), and the English page keeps core's sentence."""
+    from ckan.tests import factories
+
+    org = factories.Organization(description="")
+    pkg = factories.Dataset(owner_org=org["id"], sharing_tier="open")
+    html = app.get(f"/zh_Hans_CN/dataset/{pkg['name']}").body
+    assert "There is no description for this organization." not in html
+    assert "该机构暂无描述。" in html
+    assert "There is no description for this organization." in app.get(f"/en/dataset/{pkg['name']}").body

@@ -79,6 +79,12 @@ CORE_MESSAGES = (
     _("You're already logged in as {user}."),
     _("You're already logged in"),
     _("Access denied"),
+    # empty descriptions (an organization's sidebar on every dataset page; dataset and group lists)
+    _("There is no description for this organization."),
+    _("There is no description for this dataset."),
+    _("There is no description for this {object_type}."),
+    _("There are no groups associated with this dataset."),
+    _("There are no {object_type}s associated with this dataset."),
     # groups and forms
     _('There are currently no groups for this site.'),
     _('You can use <a href="#markdown" title="Markdown quick reference" data-bs-toggle="popover" data-bs-content="%(markdown_tooltip)s" data-bs-html="true">Markdown formatting</a> here'),
