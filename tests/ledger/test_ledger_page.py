@@ -127,7 +127,8 @@ class TestLedgerPage:
 
 
 def test_ledger_page_in_chromium_both_languages(live_portal, browser, screenshot):
-    """A sysadmin filters the ledger by event in Chinese and in English, opens a row's detail; no console error."""
+    """A sysadmin filters the ledger by event in Chinese and in English (events named in the page's language
+    beside their codes), opens a row's detail; no console error."""
     admin = make_user(sysadmin=True)
     run = uuid.uuid4().hex[:6]
     chain.append(events.REQUEST_CREATE, actor_name=f"申请人-{run}", detail={"purpose": "人口统计"})
@@ -144,6 +145,7 @@ def test_ledger_page_in_chromium_both_languages(live_portal, browser, screenshot
     WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#ledger-rows tbody tr")))
     rows = browser.find_elements(By.CSS_SELECTOR, "#ledger-rows tbody tr")
     assert rows and all("request_create" in r.text for r in rows)
+    assert all("提交申请" in r.text for r in rows), "the event's name in Chinese beside its code"
     assert f"申请人-{run}" in browser.find_element(By.ID, "ledger-rows").text
     summary = rows[0].find_element(By.TAG_NAME, "summary")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
@@ -157,6 +159,7 @@ def test_ledger_page_in_chromium_both_languages(live_portal, browser, screenshot
     browser.get(live_portal.url + "/en/audit-ledger?action=data_access")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Audit ledger"
     assert f"reader-{run}" in browser.find_element(By.ID, "ledger-rows").text
+    assert "Data accessed" in browser.find_element(By.ID, "ledger-rows").text
     assert f"申请人-{run}" not in browser.find_element(By.ID, "ledger-rows").text
     assert browser.find_element(By.ID, "ledger-status").text
     screenshot(browser, "en")
