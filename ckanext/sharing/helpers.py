@@ -10,14 +10,14 @@ from markupsafe import Markup
 
 from ckanext.sharing import config
 from ckanext.sharing.access import activity, masking, tiers
-from ckanext.sharing.ui import activity_types, avatars, dates, errors, guide, home, landing
+from ckanext.sharing.ui import activity_types, avatars, dates, errors, guide, home, landing, resource_keys
 from ckanext.sharing.stats.helpers import sharing_download_counts  # noqa: F401 (registered by __all__)
 
 __all__ = ["sharing_tier_label", "sharing_tier_choices", "sharing_request_url", "sharing_date", "sharing_account_help",
            "format_resource_items", "sharing_grants_of", "sharing_pending_to_decide", "get_featured_organizations",
            "get_featured_groups", "sharing_download_counts", "sharing_active_suspensions", "sharing_home",
            "sharing_guide", "sharing_activity_type_label", "sharing_error_message", "user_image",
-           "activity_list_select", "sharing_field_change"]
+           "activity_list_select", "sharing_field_change", "sharing_resource_key_label"]
 
 # Chained helpers of the activity plugin: chaining onto a helper that is not there fails CKAN's start-up.
 _ACTIVITY_CHAINS = ("activity_list_select",)
@@ -59,6 +59,11 @@ def sharing_activity_type_label(activity_type: str) -> str:
 def sharing_field_change(dataset_type: str, key: str, value: Any) -> dict[str, str]:
     """A changed dataset field's label and value on the Changes page (not its key and raw value)."""
     return activity_types.field_change(dataset_type, key, value)
+
+
+def sharing_resource_key_label(key: str) -> str:
+    """A resource key's name in the page's language (the Changes page's resource entries)."""
+    return resource_keys.label(key)
 
 
 def sharing_error_message(code: Any, content: Any) -> Any:
@@ -105,12 +110,16 @@ def get_featured_groups(next_helper: Callable[..., Any], count: int = 1) -> list
 
 @tk.chained_helper
 def format_resource_items(next_helper: Callable[..., Any], items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
-    """Core's resource table without internal keys, its moments in the one date format of our pages."""
+    """Core's resource table without internal keys, its keys named in the page's language, its moments in the
+    one date format of our pages."""
     kept = [
         (key, sharing_date(value, with_time=True) if isinstance(value, str) and _ISO_MOMENT.match(value) else value)
         for key, value in items if key not in _INTERNAL_RESOURCE_KEYS
     ]
-    return next_helper(kept)
+    # core names the rest by key ("Mimetype", "Size"): name them in the page's language, except the keys
+    # scheming's template filters out by their core spelling
+    return [(key if key in resource_keys.SHOWN_BY_CORE else resource_keys.label(key), value)
+            for key, value in next_helper(kept)]
 
 
 def sharing_grants_of(requests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -151,3 +151,21 @@ def test_snapshots_of_a_conditional_dataset_keep_its_urls(app):
     for row in rows:
         urls = [r.get("url") for r in row.data["package"]["resources"]]
         assert w.res["link"]["url"] in urls and not any("request-access" in (u or "") for u in urls), urls
+
+
+def test_resource_key_changes_are_named_in_chinese(app):
+    """A resource's table loaded into the DataStore (core records datastore_active as a resource extra): the
+    Chinese Changes entry names the field 已存入数据仓库, not datastore_active; the English page names it too."""
+    w = build_world(app)
+    pkg, token = w.pkgs["open"], w.tokens["editor_b"]
+    res = api(app, "resource_create", token, package_id=pkg["id"], name="表",
+              url=f"http://data.example.org/{uuid.uuid4().hex[:6]}.csv", format="CSV")["result"]
+    api(app, "datastore_create", token, resource_id=res["id"], force=True, fields=[{"id": "站点", "type": "text"}],
+        records=[{"站点": "福州站"}])
+    login(app, w, "editor_b")
+    link = CHANGES.findall(app.get(f"/dataset/activity/{pkg['name']}").body)[0]
+    chinese = app.get("/zh_Hans_CN" + link, status=200).body
+    entry = chinese[chinese.index("<h1"):chinese.index("<table")]
+    assert "已存入数据仓库" in entry and "datastore_active" not in entry, entry
+    english = app.get("/en" + link, status=200).body
+    assert "In the DataStore" in english[:english.index("<table")]

@@ -92,3 +92,22 @@ def test_dataset_page_of_a_department_without_description_is_chinese(app):
     assert "There is no description for this organization." not in html
     assert "该机构暂无描述。" in html
     assert "There is no description for this organization." in app.get(f"/en/dataset/{pkg['name']}").body
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_resource_page_names_core_keys_in_chinese(app):
+    """The resource page's further rows (媒体类型, 大小, 哈希 …) are named in Chinese, not by key ("Mimetype")."""
+    import re
+
+    from ckan.tests import factories
+
+    org = factories.Organization()
+    pkg = factories.Dataset(owner_org=org["id"], sharing_tier="open")
+    res = factories.Resource(package_id=pkg["id"], url="http://data.example.org/a.csv", format="CSV",
+                             mimetype="text/csv", size=2048, hash="sha256:ab12", resource_type="file")
+    html = app.get(f"/zh_Hans_CN/dataset/{pkg['name']}/resource/{res['id']}").body
+    names = re.findall(r'<tr class="toggle-more"><th scope="row">([^<]*)</th>', html)
+    assert {"媒体类型", "大小", "哈希", "资源类型"} <= set(names), names
+    assert not [n for n in names if n.isascii() and n not in ("URL",)], names
+    english = app.get(f"/en/dataset/{pkg['name']}/resource/{res['id']}").body
+    assert "Media type" in re.findall(r'<tr class="toggle-more"><th scope="row">([^<]*)</th>', english)
