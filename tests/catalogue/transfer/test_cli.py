@@ -1,6 +1,11 @@
 """``ckan sharing catalogue import|export`` (SPEC §12): the commands over the same importer and exporter."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from ckanext.sharing.cli import sharing
@@ -8,6 +13,15 @@ from ckan.tests import factories
 
 from tests.catalogue.transfer import files
 from tests.catalogue.transfer.test_import import PLUGINS, USCC, row
+from tests.live import ROOT
+
+CKAN = Path(sys.prefix) / "bin" / "ckan"
+# (portal language, refusal of an unknown provider, refusal of an impossible date, outcome, report header)
+LANGUAGES = {
+    "zh_Hans_CN": ("信息资源提供方: 未知的组织 没有这个部门：请先创建", "发布日期: ", "已拒绝", "行,结果,"),
+    "en": ("Resource provider (信息资源提供方): Unknown organization 没有这个部门: create it first",
+           "Publish date: ", "refused", "Row,Outcome,"),
+}
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
@@ -62,3 +76,30 @@ def test_progress_log_prints_a_line_per_thousand_rows_and_the_last(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("] ")[1].split(" rows")[0] for line in lines] == ["0/2500", "1000/2500", "2000/2500", "2500/2500"]
     assert lines[-1].endswith("created 240, updated 0, unchanged 0, refused 60")
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+def test_real_command_reports_in_the_portals_language(tmp_path, locale):
+    """The real ``ckan`` process (no Flask context of its own) gives labels and messages in the portal's language."""
+    factories.Organization(name="shi-fan-ju", title="示范局", uscc=USCC)
+    ini = tmp_path / "portal.ini"
+    ini.write_text(f"[app:main]\nuse = config:{ROOT / 'test.ini'}\nckan.plugins = {PLUGINS}\n"
+                   f"ckan.locale_default = {locale}\n", encoding="utf-8")
+    source = tmp_path / "目录.csv"
+    source.write_bytes(files.to_csv([row(1), row(2, 发布日期="2023-02-30"), row(3, 信息资源提供方="没有这个部门")]))
+    report = tmp_path / "report.csv"
+    done = subprocess.run([str(CKAN), "-c", str(ini), "sharing", "catalogue", "import", str(source), "--dry-run",
+                           "--report", str(report)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ), cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    provider, date, refused, header = LANGUAGES[locale]
+    lines = done.stdout.splitlines()
+    by_row = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in ("2", "3", "4")}
+    assert provider in by_row["4"] and refused in by_row["4"], done.stdout  # file rows: the header is row 1
+    assert date in by_row["3"], done.stdout
+    message = by_row["3"].split(date, 1)[1]
+    assert any("\u4e00" <= c <= "\u9fff" for c in message) == (locale == "zh_Hans_CN"), done.stdout
+    csv_text = report.read_text(encoding="utf-8-sig")
+    assert csv_text.startswith(header) and provider.split(": ")[0] in csv_text, csv_text

@@ -113,6 +113,19 @@ class TestImport:
                 text = report.rows[0].messages()
         assert text.startswith("发布日期")
 
+    def test_report_keeps_the_language_of_its_messages(self):
+        """A report written in Chinese has Chinese labels in an English request too: table, CSV, page data."""
+        from ckanext.sharing.catalogue.transfer import views
+        from ckanext.sharing.catalogue.transfer.report import Report, RowResult
+
+        report = Report(lang="zh_Hans_CN", rows=[RowResult(row=2, title="t", outcome="refused", errors=[
+            ("owner_org", "未知的组织 x"), ("publish_date", "缺少值")])])
+        assert "信息资源提供方: 未知的组织 x; 发布日期: 缺少值" in report.table()
+        assert report.csv_text().startswith("\ufeff行,结果,")
+        page = views._view_report(report.to_dict())
+        assert [label for label, _ in page["rows"][0]["messages"]] == ["信息资源提供方", "发布日期"]
+        assert page["labels"]["refused"] == "已拒绝" and tk._("refused") == "refused"
+
     def test_resident_id_in_a_data_item_is_refused(self, org):
         """A data item that carries a resident ID number is refused; the number is not repeated in the report."""
         report = run(csv_bytes([row(1, 信息项信息="姓名、110101199003074573")]))

@@ -32,7 +32,7 @@ from ckanext.sharing.catalogue import naming, pi_guard
 from ckanext.sharing.catalogue.transfer import headers as hdr
 from ckanext.sharing.catalogue.transfer import normalise as norm
 from ckanext.sharing.catalogue.transfer import readers, shown
-from ckanext.sharing.catalogue.transfer.report import Report, RowResult, field_label
+from ckanext.sharing.catalogue.transfer.report import Report, RowResult, field_label, in_language, portal_language
 from ckanext.sharing.ledger import chain
 
 log = logging.getLogger(__name__)
@@ -792,18 +792,19 @@ def run(data: bytes, filename: str, options: Options, progress: Optional[Progres
     """Import one file: read → prepare → write → the report. A refused file gives a report with
     ``refused_file`` set and nothing written."""
     started = time.monotonic()
-    report = Report(filename=filename, dry_run=options.dry_run)
-    try:
-        table = readers.read(data, filename, options.mapping.columns, max_rows=options.max_rows)
-        report.unknown_columns = table.unknown
-        report.kind = table.kind
-        rows = prepare(table, options)
-    except readers.FileRefused as exc:
-        report.refused_file = str(exc)
-        report.seconds = time.monotonic() - started
-        return report
-    if progress:
-        progress(0, len(rows))
-    report.rows = write(rows, options, progress, rows_done)
+    report = Report(filename=filename, dry_run=options.dry_run, lang=portal_language())
+    with in_language(report.lang):
+        try:
+            table = readers.read(data, filename, options.mapping.columns, max_rows=options.max_rows)
+            report.unknown_columns = table.unknown
+            report.kind = table.kind
+            rows = prepare(table, options)
+        except readers.FileRefused as exc:
+            report.refused_file = str(exc)
+            report.seconds = time.monotonic() - started
+            return report
+        if progress:
+            progress(0, len(rows))
+        report.rows = write(rows, options, progress, rows_done)
     report.seconds = time.monotonic() - started
     return report

@@ -4,11 +4,12 @@ CSV and as the data of the report page.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import ckan.plugins.toolkit as tk
 
@@ -27,14 +28,56 @@ def _own_labels() -> dict[str, str]:
             "tag_string": tk._("Keywords (关键字)"), "name": tk._("URL name")}
 
 
-def _lang() -> str:
-    """The language of the request, else (CLI, background jobs) the portal's default language."""
-    try:
-        from ckan.lib.i18n import get_lang
+def portal_language() -> str:
+    """The portal's default language (``ckan.locale_default``): the language of every import report (SPEC §12)."""
+    return str(tk.config.get("ckan.locale_default") or "en")
 
-        return get_lang()
-    except Exception:  # noqa: BLE001 — no request context outside the web app
-        return str(tk.config.get("ckan.locale_default") or "en")
+
+def _flask_app() -> Any:
+    """The current Flask app, else the one CKAN's CLI keeps in the click context (``ckan sharing catalogue
+    import``, ``ckan jobs worker``: CKAN pushes no Flask context there), else None."""
+    import click
+    import flask
+
+    if flask.has_app_context():
+        return flask.current_app._get_current_object()
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get("flask_app") if ctx is not None else None
+
+
+@contextlib.contextmanager
+def in_language(lang: Optional[str] = None) -> Iterator[None]:
+    """``tk._`` and the schema's labels in ``lang`` (default: the portal's language) while the block runs.
+
+    Outside a Flask context (CKAN's CLI and job worker) flask-babel's ``gettext`` falls back to the untranslated
+    English string while CKAN's ``get_lang`` falls back to ``ckan.locale_default``, so a report mixed English
+    labels with Chinese ones; a test request context of the command's app is pushed for the block. Inside a
+    request (the report page) the report keeps the language its messages were written in, whatever the page's."""
+    import flask
+    from flask_babel import force_locale
+
+    lang = lang or portal_language()
+    if not flask.has_request_context():
+        app = _flask_app()
+        if app is not None:
+            with app.test_request_context(), force_locale(lang):
+                yield
+            return
+    with force_locale(lang):
+        yield
+
+
+def _lang() -> str:
+    """The language ``tk._`` translates into now (a forced one included), else the portal's default language."""
+    try:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        if locale is not None:
+            return str(locale)
+    except Exception:  # noqa: BLE001 — no request context: CKAN's locale selector reads the request
+        pass
+    return portal_language()
 
 
 def field_label(name: str) -> str:
@@ -89,6 +132,8 @@ class Report:
     unknown_columns: list[str] = field(default_factory=list)
     rows: list[RowResult] = field(default_factory=list)
     seconds: float = 0.0
+    #: the language its messages were written in (the portal's, :func:`in_language`); labels follow it
+    lang: str = ""
 
     def counts(self) -> dict[str, int]:
         """Rows per outcome (every outcome present, zeros included)."""
@@ -98,9 +143,10 @@ class Report:
     def top_refusals(self, n: int = 10) -> list[tuple[str, int]]:
         """The most frequent refusal reasons (field label + message), with their counts."""
         reasons: Counter = Counter()
-        for row in self.rows:
-            for key, message in row.errors:
-                reasons[f"{field_label(key)}: {message}" if key else message] += 1
+        with in_language(self.lang):
+            for row in self.rows:
+                for key, message in row.errors:
+                    reasons[f"{field_label(key)}: {message}" if key else message] += 1
         return reasons.most_common(n)
 
     def rate(self) -> float:
@@ -123,6 +169,10 @@ class Report:
 
     def csv_text(self) -> str:
         """The report as CSV (UTF-8 with a BOM for Excel): row, outcome, title, dataset, field, message."""
+        with in_language(self.lang):
+            return self._csv_text()
+
+    def _csv_text(self) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([tk._("Row"), tk._("Outcome"), tk._("Title"), tk._("Dataset"), tk._("Field"),
@@ -139,6 +189,10 @@ class Report:
 
     def summary(self) -> str:
         """One line: the counts per outcome, the time and the rate."""
+        with in_language(self.lang):
+            return self._summary()
+
+    def _summary(self) -> str:
         if self.refused_file:
             return tk._("File refused: %s") % self.refused_file
         counts = self.counts()
@@ -149,6 +203,10 @@ class Report:
 
     def table(self, limit: Optional[int] = None) -> str:
         """The CLI table: one line per row (``limit`` rows at most), then the summary and top refusals."""
+        with in_language(self.lang):
+            return self._table(limit)
+
+    def _table(self, limit: Optional[int]) -> str:
         lines = [f"{tk._('Row'):>6}  {tk._('Outcome'):<10} {tk._('Title')[:30]:<32} {tk._('Message')}"]
         for row in self.rows[:limit] if limit else self.rows:
             detail = row.messages() if row.errors else (row.name or "")

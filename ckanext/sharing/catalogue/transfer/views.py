@@ -14,7 +14,7 @@ from ckan import model
 from ckanext.sharing import views as sharing_views
 from ckanext.sharing.access import roles
 from ckanext.sharing.catalogue.transfer import jobs
-from ckanext.sharing.catalogue.transfer.report import Report, field_label, outcome_label
+from ckanext.sharing.catalogue.transfer.report import Report, field_label, in_language, outcome_label
 
 __all__ = ["blueprint"]
 
@@ -87,12 +87,14 @@ def _view_report(data: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
     if not data:
         return None
     report = Report.from_dict(data)
-    rows = [{"row": r.row, "outcome": r.outcome, "outcome_label": outcome_label(r.outcome), "title": r.title,
-             "name": r.name, "messages": [(field_label(k) if k else "", m) for k, m in r.errors],
-             "changed": [field_label(c) for c in r.changed]} for r in report.rows[:SHOWN_ROWS]]
-    return {"summary": report.summary(), "counts": report.counts(), "rows": rows, "more": max(0, len(report.rows)
-            - SHOWN_ROWS), "refused_file": report.refused_file, "top": report.top_refusals(),
-            "unknown": report.unknown_columns, "labels": {o: outcome_label(o) for o in report.counts()}}
+    with in_language(report.lang):  # the language its messages were written in (the portal's), as the CLI
+        rows = [{"row": r.row, "outcome": r.outcome, "outcome_label": outcome_label(r.outcome), "title": r.title,
+                 "name": r.name, "messages": [(field_label(k) if k else "", m) for k, m in r.errors],
+                 "changed": [field_label(c) for c in r.changed]} for r in report.rows[:SHOWN_ROWS]]
+        return {"summary": report.summary(), "counts": report.counts(), "rows": rows,
+                "more": max(0, len(report.rows) - SHOWN_ROWS), "refused_file": report.refused_file,
+                "top": report.top_refusals(), "unknown": report.unknown_columns,
+                "labels": {o: outcome_label(o) for o in report.counts()}}
 
 
 @blueprint.route("/<import_id>")
