@@ -2,7 +2,11 @@
 
 This module only *gathers* (memberships, collaborations, grants, the tier); every decision is
 :func:`ckanext.sharing.access.policy.decide`. Nothing here is cached across requests: each answer
-reads the database, so several web and worker processes always agree (SPEC §8).
+reads the database, so several web and worker processes always agree (SPEC §8). Within one request the
+subjects already read are kept (:func:`subjects`): a download asks the guard and then ``package_show``
+twice about the same dataset, and that is one facts query, not three (issue 16). That memo lives in
+``flask.g``, is dropped at the start of every request and by any flush, commit or rollback of the session,
+so a write in the request (a grant approved, a membership changed) is seen by the next check.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from typing import Any, Iterable, Mapping, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+
+from flask import g, has_app_context
 
 from ckan import model
 from ckan.common import current_user
@@ -204,18 +210,49 @@ def member_facts(
     return capacities, collab, grants, held
 
 
+_MEMO = "_sharing_subjects"
+
+
+def _memo() -> Optional[dict[tuple[str, str, Optional[str]], policy.Subject]]:
+    """This request's subjects read so far, ``{(user id, package id, owner org): Subject}`` (None outside
+    an application context: CLI and workers read every time)."""
+    if not has_app_context():
+        return None
+    memo = g.get(_MEMO)
+    if memo is None:
+        memo = {}
+        setattr(g, _MEMO, memo)
+    return memo
+
+
+def forget_request_facts(*_args: Any) -> None:
+    """Drop the request's memo of subjects (a new request, or the session wrote or ended a transaction)."""
+    if has_app_context():
+        g.pop(_MEMO, None)
+
+
+for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    if not sa.event.contains(model.Session, _event, forget_request_facts):
+        sa.event.listen(model.Session, _event, forget_request_facts)
+
+
 def subjects(
     user: Optional[model.User], packages: Iterable[tuple[str, Optional[str]]]
 ) -> dict[str, policy.Subject]:
     """A :class:`policy.Subject` per ``(package id, owner org id)``, in one query (none for anonymous
-    users and sysadmins)."""
+    users and sysadmins, none for datasets already asked about in this request)."""
     pkgs = list(packages)
     if user is None:
         return {pid: policy.Subject() for pid, _ in pkgs}
     if user.sysadmin:
         return {pid: policy.Subject(user_id=user.id, sysadmin=True) for pid, _ in pkgs}
-    capacities, collab, grants, held = member_facts(user.id, pkgs)
-    return {
+    memo = _memo()
+    known = {} if memo is None else {pid: memo[key] for pid, owner in pkgs if (key := (user.id, pid, owner)) in memo}
+    todo = [(pid, owner) for pid, owner in pkgs if pid not in known]
+    if not todo:
+        return known
+    capacities, collab, grants, held = member_facts(user.id, todo)
+    read = {
         pid: policy.Subject(
             user_id=user.id,
             capacity=capacities.get(owner) if owner else None,
@@ -223,8 +260,12 @@ def subjects(
             grants=tuple(grants.get(pid, ())),
             suspended=pid in grants and (None in held or owner in held),
         )
-        for pid, owner in pkgs
+        for pid, owner in todo
     }
+    memo = _memo()  # the query may have ended a transaction and dropped the memo: keep what was just read
+    if memo is not None:
+        memo.update({(user.id, pid, owner): read[pid] for pid, owner in todo})
+    return {**known, **read}
 
 
 def subject(user: Optional[model.User], package_id: str, owner_org: Optional[str]) -> policy.Subject:

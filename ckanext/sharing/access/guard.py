@@ -38,6 +38,8 @@ _DATASET_ENDPOINTS = {
 # Pages whose content the actions already filter, refused here only when the dataset is hidden: core answered
 # a not_shared dataset's activity stream with 403 naming it (SPEC §3: hidden is 404, never named; issue 11)
 _HIDDEN_ONLY_ENDPOINTS = {"activity.package_activity"}
+# flask.g key of the rows the guard read (kept for the rest of the request)
+_LOADED = "_sharing_guard_rows"
 
 
 def _match(endpoint: str) -> tuple[bool, Optional[str]]:
@@ -61,6 +63,7 @@ def _view_resource_id(endpoint: str, args: dict[str, Any]) -> Optional[str]:
 
 
 def check_request() -> Any:
+    facts.forget_request_facts()  # a new request reads its facts afresh (the memo of facts.subjects)
     endpoint = request.endpoint or ""
     if endpoint in _HIDDEN_ONLY_ENDPOINTS:
         return _refuse_hidden()
@@ -84,6 +87,9 @@ def check_request() -> Any:
                 break
     if pkg is None:
         return None  # let CKAN answer 404 as usual
+    # SQLAlchemy's identity map holds objects weakly: keeping the rows read here for the request lets core's
+    # view (resource_show, package_show) and the download's file name find them without reading them again
+    setattr(g, _LOADED, (pkg, resource_id and model.Session.get(model.Resource, resource_id)))
     decision = facts.decide_for_package({}, pkg, resource_id)
     if decision.full:
         if resource_id and audit.route_reads_data(endpoint) and \

@@ -88,6 +88,19 @@ def restore_urls(pkgs_and_ids: Iterable[tuple[dict[str, Any], Iterable[str]]]) -
 
 def apply_decisions(pkg: dict[str, Any], subject: policy.Subject) -> None:
     """Mask or restore each resource of one dataset dict for one subject."""
+    apply_all([(pkg, subject)])
+
+
+def apply_all(pkgs_and_subjects: Iterable[tuple[dict[str, Any], policy.Subject]]) -> None:
+    """:func:`apply_decisions` for a page of dataset dicts: the URLs to give back are read in one query
+    for the whole page, not one per dataset (issue 16)."""
+    restores = [(pkg, ids) for pkg, subject in pkgs_and_subjects if (ids := _mask_and_list_restores(pkg, subject))]
+    if restores:
+        restore_urls(restores)
+
+
+def _mask_and_list_restores(pkg: dict[str, Any], subject: policy.Subject) -> list[str]:
+    """Mask the resources of ``pkg`` the policy refuses to ``subject``; the ids of the masked ones it grants."""
     tier = facts.tier_of_dict(pkg)
     pkg["sharing_tier"] = tier
     resources = pkg.get("resources") or []
@@ -104,8 +117,7 @@ def apply_decisions(pkg: dict[str, Any], subject: policy.Subject) -> None:
             mask.append(res["id"])
     if mask:
         mask_package(pkg, mask)
-    if restore:
-        restore_urls([(pkg, restore)])
+    return restore
 
 
 def for_current_user(pkgs: list[Any]) -> list[dict[str, Any]]:
@@ -114,13 +126,9 @@ def for_current_user(pkgs: list[Any]) -> list[dict[str, Any]]:
     as ``package_search`` would give them (SPEC §3: "any other page … that returns dataset dicts")."""
     rows = [p for p in pkgs if isinstance(p, dict) and p.get("id")]
     subjects = facts.subjects(facts.user_from_context(None), [(p["id"], p.get("owner_org")) for p in rows])
-    kept = []
-    for pkg in rows:
-        subject = subjects[pkg["id"]]
-        if policy.decide(facts.tier_of_dict(pkg), subject).access is policy.Access.HIDDEN:
-            continue
-        apply_decisions(pkg, subject)
-        kept.append(pkg)
+    kept = [pkg for pkg in rows
+            if policy.decide(facts.tier_of_dict(pkg), subjects[pkg["id"]]).access is not policy.Access.HIDDEN]
+    apply_all([(pkg, subjects[pkg["id"]]) for pkg in kept])
     return kept
 
 
@@ -168,8 +176,7 @@ def after_dataset_search(results: dict[str, Any], params: Mapping[str, Any]) -> 
     if user is None:
         return results
     subjects = facts.subjects(user, [(p["id"], p.get("owner_org")) for p in restricted])
-    for pkg in restricted:
-        apply_decisions(pkg, subjects[pkg["id"]])
+    apply_all([(pkg, subjects[pkg["id"]]) for pkg in restricted])
     return results
 
 

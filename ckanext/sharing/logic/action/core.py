@@ -158,13 +158,9 @@ def _masked_followees(context: Context, items: list[Any], key: Optional[str]) ->
     if not pkgs:
         return items
     subjects = facts.subjects(facts.user_from_context(context), [(p["id"], p.get("owner_org")) for p in pkgs])
-    hidden = set()
-    for pkg in pkgs:
-        subject = subjects[pkg["id"]]
-        if policy.decide(facts.tier_of_dict(pkg), subject).access is policy.Access.HIDDEN:
-            hidden.add(pkg["id"])
-        else:
-            masking.apply_decisions(pkg, subject)
+    hidden = {p["id"] for p in pkgs
+              if policy.decide(facts.tier_of_dict(p), subjects[p["id"]]).access is policy.Access.HIDDEN}
+    masking.apply_all([(p, subjects[p["id"]]) for p in pkgs if p["id"] not in hidden])
     return [item for item in items if (pkg := dataset(item)) is None or pkg["id"] not in hidden]
 
 
