@@ -228,6 +228,21 @@ class TestImport:
         with pytest.raises(importer.MappingError, match="nonsense"):
             importer.load_mapping({"columns": {"x": "nonsense"}})
 
+    @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+    def test_two_columns_of_one_field_pick_the_plainer_name_in_any_order(self, org, fmt):
+        """发布日期 wins over 创建日期 and 主题分类 over 领域 whatever the column order (JSON key order, sheet order)."""
+        first = {"领域": "综合政务", "创建日期": "2022-12-14"} | row(1) | {"主题分类": "卫生健康"}
+        second = row(2) | {"主题分类": "公共安全"}
+        second = {"主题分类": second.pop("主题分类"), **second, "领域": "综合政务", "创建日期": "2021-03-01"}
+        first["发布日期"], second["发布日期"] = "2023-06-13", "2023-06-10"
+        records = [first, second]
+        data = {"json": lambda: json.dumps(records, ensure_ascii=False).encode(), "csv": lambda: csv_bytes(records),
+                "xlsx": lambda: files.to_xlsx(records)}[fmt]()
+        report = run(data, f"catalogue.{fmt}")
+        assert outcomes(report) == ["created", "created"], report.table()
+        shown = [helpers.call_action("package_show", id=r.dataset_id) for r in report.rows]
+        assert [(d["publish_date"], d["theme"]) for d in shown] == [("2023-06-13", "卫生健康"), ("2023-06-10", "公共安全")]
+
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
     def test_export_imports_back_with_no_change(self, org, fmt):
         """An export (2017 guide column order, Chinese headers) imports back: every row unchanged."""
