@@ -113,8 +113,8 @@ def ledger() -> str:
     return tk.render("sharing/ledger.html", {
         "rows": result["results"], "count": result["count"], "page": page,
         "pages": max(math.ceil(result["count"] / PAGE_SIZE), 1), "filters": filters, "errors": errors,
-        "events": EVENTS, "event_label": events.label, "organizations": _organizations(user), "status": verification_status(),
-        "outbox": _outbox(user),
+        "events": EVENTS, "event_label": events.label, "organizations": _organizations(user),
+        "status": verification_status(), "outbox": _outbox(user),
     })
 
 
