@@ -4,7 +4,9 @@
 * The access check (``access.decide_for_package``, i.e. the facts query + ``policy.decide``) for a
   grantee, with 1 grant in the database and then with 10,000 (spread over datasets, users and
   organizations), and with the grantee holding 10,000 grants: the cost must not grow with the number
-  of grants (indexed lookups on ``sharing_grant``).
+  of grants (indexed lookups on ``sharing_grant``), and stay ≤ 500 µs (SPEC §10). Beside it the floor:
+  a bare ``SELECT 1`` through the same session, measured in the same rounds, so a reader sees how much
+  of the check is the database's own round trip (on a loaded machine that alone can exceed 500 µs).
 * The overhead of the audit ledger on downloads: the same download URL over HTTP, by an owner-org member
   (no audit row) and by a grantee (one hash-chained ``data_access`` row written and committed per
   download); plus the in-process cost of one ledger append.
@@ -161,6 +163,12 @@ def measure(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
             assert decision.full, decision
 
         check()
+
+        def floor() -> None:
+            # the database's own round trip through the same session: what no access check can go below
+            model.Session.execute(sa.text("SELECT 1")).all()
+
+        floor()
         # 9,999 more, spread over the portal's datasets (and made-up ones), users and organizations
         pkg_ids = [pid for (pid,) in model.Session.query(model.Package.id).filter_by(state="active").limit(3000)]
         org_ids = [oid for (oid,) in model.Session.query(model.Group.id).filter_by(is_organization=True)] or [None]
@@ -182,25 +190,38 @@ def measure(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
         # hits both sides alike; the median of the rounds is reported
         for label, bulk in (("access check, 10,000 grants in database (µs)", spread),
                             ("access check, grantee holds 10,000 grants (µs)", held)):
-            ones, manys = [], []
+            ones, manys, floors = [], [], []
             total = 0
             for _ in range(ROUNDS):
+                floors.append(_median_us(floor, CHECK_ITERATIONS))
                 ones.append(_median_us(check, CHECK_ITERATIONS))
                 rows_ = bulk()
                 _insert_grants(model, SharingGrant, rows_)
                 total = model.Session.query(sa.func.count(SharingGrant.id)).scalar()
                 check()
                 manys.append(_median_us(check, CHECK_ITERATIONS))
+                floors.append(_median_us(floor, CHECK_ITERATIONS))
                 model.Session.execute(sa.delete(SharingGrant.__table__).where(
                     SharingGrant.id.in_([r["id"] for r in rows_])))
                 model.Session.commit()
                 model.Session.execute(sa.text("ANALYZE sharing_grant"))
                 model.Session.commit()
-            one, many = statistics.median(ones), statistics.median(manys)
+            one, many, low = statistics.median(ones), statistics.median(manys), statistics.median(floors)
+            if max(one, many) <= 500:
+                verdict = "ok"
+            elif low > 500:
+                verdict = "MISSED: the SELECT 1 round trip alone exceeds it on this machine now"
+            else:
+                verdict = "MISSED"
             rows.append((label, round(one, 1), round(many, 1),
                          f"ratio {many / one:.2f} (target <= 1.10: {'ok' if many / one <= 1.1 else 'MISSED'}); "
-                         f"target <= 500 µs: {'ok' if max(one, many) <= 500 else 'MISSED'}; {total:,} grants at "
-                         f"the time; medians of {ROUNDS} A/B rounds"))
+                         f"target <= 500 µs: {verdict}; floor (SELECT 1 round trip) {low:.0f} µs, check "
+                         f"{max(one, many) / low:.1f}x it; {total:,} grants at the time; medians of {ROUNDS} A/B "
+                         f"rounds"))
+            rows.append((label.replace("access check", "floor: SELECT 1 round trip"),
+                         round(statistics.median(floors[0::2]), 1),
+                         round(statistics.median(floors[1::2]), 1),
+                         "the database's own round trip, measured beside the check above"))
 
         # one ledger append (lock, previous hash, insert, commit)
         def append() -> None:

@@ -17,8 +17,9 @@ pytestmark = [
     pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
 ]
 
-# the facts query (facts.member_facts) is the only statement of ours that reads grants
-_FACTS = re.compile(r"\bsharing_grant\b")
+# the facts query (facts.member_facts: the function of migration 0009) is the only statement of ours that reads
+# grants
+_FACTS = re.compile(r"\bsharing_grant\b|\bsharing_member_facts\b")
 # restore_urls reads the resource rows of the datasets a user may see in full
 _RESOURCE_ROWS = re.compile(r"\bFROM resource\b(?!_)")
 

@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Any, Iterable, Mapping, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 from flask import g, has_app_context
 
@@ -166,6 +165,13 @@ def suspended_providers(user_id: str, org_ids: Iterable[str]) -> set[Optional[st
     return {provider for (provider,) in rows}
 
 
+# The facts query is the function of migration 0009sharing: one fixed string, planned once per database
+# connection (issue 16). Building the four-part UNION ALL with SQLAlchemy on every call cost ~1 ms of Python
+# and PostgreSQL re-planned it each time (~0.25 ms), for ~0.05 ms of execution.
+_FACTS_SQL = ("SELECT kind, a, b, expires, resource_ids FROM sharing_member_facts"
+              "(%(user_id)s, %(package_ids)s::text[], %(collaborators)s)")
+
+
 def member_facts(
     user_id: str, pkgs: list[tuple[str, Optional[str]]]
 ) -> tuple[dict[str, str], set[str], dict[str, list[policy.Grant]], set[Optional[str]]]:
@@ -178,27 +184,11 @@ def member_facts(
     whose owner organization does not already decide.
     """
     ids = sorted({pid for pid, _ in pkgs})
-    text, when = sa.UnicodeText(), sa.DateTime(timezone=True)
-    nothing = (sa.cast(sa.null(), when).label("expires"), sa.cast(sa.null(), JSONB).label("res"))
-    parts = [_memberships(user_id, sa.literal("c", text).label("kind"), model.Member.group_id.label("a"),
-                          sa.cast(model.Member.capacity, text).label("b"), *nothing)]
-    if ids:
-        in_orgs = _memberships(user_id, model.Member.group_id).scalar_subquery()
-        parts.append(
-            sa.select(sa.literal("g", text), SharingGrant.id, SharingGrant.package_id, SharingGrant.expires,
-                      SharingGrant.resource_ids)
-            .where(SharingGrant.package_id.in_(ids), SharingGrant.state == GRANT_ACTIVE,
-                   sa.or_(SharingGrant.user_id == user_id, SharingGrant.organization_id.in_(in_orgs))))
-        parts.append(
-            sa.select(sa.literal("s", text), sa.cast(SharingSuspension.provider_org_id, text),
-                      sa.cast(sa.null(), text), *nothing)
-            .where(SharingSuspension.state == SUSPENSION_ACTIVE,
-                   sa.or_(SharingSuspension.user_id == user_id, SharingSuspension.organization_id.in_(in_orgs))))
-        if _collaborators_enabled():
-            parts.append(sa.select(sa.literal("p", text), model.PackageMember.package_id,
-                                   sa.cast(sa.null(), text), *nothing)
-                         .where(model.PackageMember.user_id == user_id, model.PackageMember.package_id.in_(ids)))
-    rows = model.Session.execute(sa.union_all(*parts)).all()
+    session = model.Session()
+    if session.autoflush:  # as an ORM query would: this session's pending writes are part of the answer
+        session.flush()
+    rows = session.connection().exec_driver_sql(_FACTS_SQL, {
+        "user_id": user_id, "package_ids": ids, "collaborators": _collaborators_enabled()}).all()
     capacities = {a: b for kind, a, b, _, _ in rows if kind == "c"}
     decided = {pid for pid, owner in pkgs if owner and owner in capacities}
     collab = {a for kind, a, _, _, _ in rows if kind == "p" and a not in decided}
