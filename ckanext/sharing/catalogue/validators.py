@@ -337,8 +337,11 @@ def sharing_res_code_unique(
         return
     code = str(value).strip()
     # Serialise writers of the same code until their transaction ends (commit or rollback), so two
-    # simultaneous creates cannot both pass the check (works across web and worker processes).
-    model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "sharing_res_code:" + code})
+    # simultaneous creates cannot both pass the check (works across web and worker processes). A catalogue
+    # import's dry run (its rows are never committed) reads the committed codes without the lock, so no writer
+    # waits on it and it waits on none (issue 15).
+    if not context.get("sharing_dry_run"):
+        model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "sharing_res_code:" + code})
     found = _datasets_with_codes([code], _current_package_id(data, context)).get(code)
     if found is not None:
         errors[key].append(
