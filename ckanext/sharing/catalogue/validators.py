@@ -315,17 +315,18 @@ def sharing_res_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErro
     data[key] = code
 
 
-def _datasets_with_codes(codes: Iterable[str], exclude_id: Optional[str] = None) -> dict[str, model.Package]:
-    """Live datasets (not deleted) whose ``res_code`` is one of ``codes``."""
+def _datasets_with_codes(codes: Iterable[str], exclude_id: Optional[str] = None) -> dict[str, Any]:
+    """Live datasets (not deleted) whose ``res_code`` is one of ``codes``: code → a row with ``id``, ``name``
+    and ``title`` (only those columns are read: every imported row runs this check, SPEC §10)."""
     codes = [c for c in codes if c]
     if not codes:
         return {}
-    query = model.Session.query(model.Package).filter(
-        model.Package.extras["res_code"].astext.in_(codes), model.Package.state != model.State.DELETED
-    )
+    code = model.Package.extras["res_code"].astext
+    query = model.Session.query(code.label("res_code"), model.Package.id, model.Package.name, model.Package.title
+                                ).filter(code.in_(codes), model.Package.state != model.State.DELETED)
     if exclude_id:
         query = query.filter(model.Package.id != exclude_id)
-    return {pkg.extras.get("res_code"): pkg for pkg in query}
+    return {found.res_code: found for found in query}
 
 
 def sharing_res_code_unique(

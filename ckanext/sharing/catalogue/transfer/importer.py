@@ -763,12 +763,18 @@ def index(ids: Iterable[str]) -> None:
     from ckan import logic
     from ckan.lib.search.common import make_connection
 
+    ids = list(ids)
+    # the batch's datasets in one query, kept referenced while they are indexed: the ``Package.get`` of
+    # transfer/shown.py and of CKAN's ``index_package`` (its permission labels) then find them in the session's
+    # identity map instead of reading each again (two queries per dataset)
+    loaded = model.Session.query(model.Package).filter(model.Package.id.in_(ids)).all() if ids else []
     with _collecting_solr_adds() as collected:
         for pkg_id in ids:
             try:
                 logic.index_update_package({"ignore_auth": True}, pkg_id, defer_commit=True)
             except Exception:  # noqa: BLE001 — the dataset is stored; `ckan search-index rebuild` repairs it
                 log.exception("catalogue import: indexing %s failed", pkg_id)
+    del loaded
     if not collected.docs:
         return
     conn = make_connection()
