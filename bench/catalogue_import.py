@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -57,8 +56,8 @@ def run(ckan_ini: str, records: int = 2000) -> list[tuple[str, Any, Any, str]]:
                                str(work / "ours.yaml"), "--workers", str(workers), "--rows", "1"],
                               env=env, capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
         ours_seconds = time.monotonic() - started
-        match = re.search(r"created (\d+)", ours.stdout)
-        ours_created = int(match.group(1)) if match else 0
+        if ours.returncode != 0:
+            raise RuntimeError((ours.stderr or ours.stdout).strip().splitlines()[-1])
         started = time.monotonic()
         theirs = subprocess.run([str(VENV / "ckanapi"), "load", "datasets", "-I", str(work / "datasets.jsonl"),
                                  "-c", ckan_ini, "-p", str(workers), "-q"],
@@ -67,6 +66,10 @@ def run(ckan_ini: str, records: int = 2000) -> list[tuple[str, Any, Any, str]]:
         count = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--count", ckan_ini,
                                 facts["ckanapi_org"]], env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
         theirs_created = int(count.stdout.strip().splitlines()[-1]) if count.returncode == 0 else 0
+        # ours counted the same way (its printed summary is in the portal's language: "已创建" in zh_Hans_CN)
+        count = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--count", ckan_ini,
+                                facts["ours_org"]], env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+        ours_created = int(count.stdout.strip().splitlines()[-1]) if count.returncode == 0 else 0
     ours_rate = ours_created / ours_seconds if ours_seconds else 0.0
     theirs_rate = theirs_created / theirs_seconds if theirs_seconds else 0.0
     ratio = ours_rate / theirs_rate if theirs_rate else float("nan")

@@ -315,17 +315,18 @@ def sharing_res_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErro
     data[key] = code
 
 
-def _datasets_with_codes(codes: Iterable[str], exclude_id: Optional[str] = None) -> dict[str, model.Package]:
-    """Live datasets (not deleted) whose ``res_code`` is one of ``codes``."""
+def _datasets_with_codes(codes: Iterable[str], exclude_id: Optional[str] = None) -> dict[str, Any]:
+    """Live datasets (not deleted) whose ``res_code`` is one of ``codes``: code → a row with ``id``, ``name``
+    and ``title`` (only those columns are read: every imported row runs this check, SPEC §10)."""
     codes = [c for c in codes if c]
     if not codes:
         return {}
-    query = model.Session.query(model.Package).filter(
-        model.Package.extras["res_code"].astext.in_(codes), model.Package.state != model.State.DELETED
-    )
+    code = model.Package.extras["res_code"].astext
+    query = model.Session.query(code.label("res_code"), model.Package.id, model.Package.name, model.Package.title
+                                ).filter(code.in_(codes), model.Package.state != model.State.DELETED)
     if exclude_id:
         query = query.filter(model.Package.id != exclude_id)
-    return {pkg.extras.get("res_code"): pkg for pkg in query}
+    return {found.res_code: found for found in query}
 
 
 def sharing_res_code_unique(
@@ -337,8 +338,11 @@ def sharing_res_code_unique(
         return
     code = str(value).strip()
     # Serialise writers of the same code until their transaction ends (commit or rollback), so two
-    # simultaneous creates cannot both pass the check (works across web and worker processes).
-    model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "sharing_res_code:" + code})
+    # simultaneous creates cannot both pass the check (works across web and worker processes). A catalogue
+    # import's dry run (its rows are never committed) reads the committed codes without the lock, so no writer
+    # waits on it and it waits on none (issue 15).
+    if not context.get("sharing_dry_run"):
+        model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "sharing_res_code:" + code})
     found = _datasets_with_codes([code], _current_package_id(data, context)).get(code)
     if found is not None:
         errors[key].append(

@@ -7,7 +7,9 @@ URL names found with a few queries), then written in batches: one transaction pe
 (:func:`one_transaction`: a refused row never undoes another), ``defer_commit`` + ``return_id_only`` (no
 ``package_show`` per row, no index write per row), the batch's ledger rows appended at its commit, by several
 forked worker processes when the file is large, indexed per batch with one Solr commit at the end.
-``dry_run`` runs the same actions and rolls every row back.
+``dry_run`` runs the same actions and rolls every row back; what it inserts under a unique name (a new
+organization, a new dataset) gets a throwaway name, the real one checked by the schema's own name validators, so
+that concurrent imports never wait on a dry run's rows that are never committed (:func:`_throwaway_name`).
 
 Idempotent: a row is the dataset with its ``res_code``, else the dataset with its title in its organization;
 a row equal to what is stored is ``unchanged``; a changed one is refused unless ``update``.
@@ -18,11 +20,13 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import secrets
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
+import sqlalchemy as sa
 import yaml
 
 import ckan.plugins.toolkit as tk
@@ -42,6 +46,11 @@ RowsDone = Callable[[list["RowResult"]], None]  # each finished batch's report l
 CHUNK_ROWS = 50          # rows a worker writes before reporting progress and indexing them
 AUTO_WORKERS_FROM = 400  # rows from which several worker processes are used by default
 MAX_AUTO_WORKERS = 4
+# pg_advisory_xact_lock key of the organization-creation step: concurrent real imports create organizations one
+# after another, each reading the organizations the others committed (no IntegrityError on a name)
+ORG_CREATE_LOCK = "sharing_catalogue_import:organization_create"
+# the context flag of a dry run's actions (validators that only order writers, e.g. the res_code lock, skip it)
+DRY_RUN_KEY = "sharing_dry_run"
 # Dataset fields compared to decide "unchanged" (the schema's fields an import can carry).
 COMPARED = ("title", "notes", "res_code", "res_class", "format_category", "sharing_tier", "share_condition",
             "share_basis", "share_method", "update_cycle", "publish_date", "related_res_codes", "data_grade",
@@ -303,6 +312,11 @@ class Organizations:
         self.context, self.create, self.dry_run = context, create, dry_run
         self.by_key: dict[str, str] = {}
         self.pending: dict[str, dict[str, Any]] = {}
+        self.pending_names: set[str] = set()
+        self.load()
+
+    def load(self) -> None:
+        """Read the active organizations (again: after :data:`ORG_CREATE_LOCK`, those another import created)."""
         for group in model.Session.query(model.Group).filter(model.Group.is_organization.is_(True),
                                                               model.Group.state == "active"):
             for key in (group.name, group.title, group.id, (group.extras or {}).get("uscc")):
@@ -320,14 +334,17 @@ class Organizations:
         if not self.create:
             return None, None, tk._("Unknown organization %s: create it first, or import with "
                                     "--create-organizations") % title
+        if self.dry_run and title in self.pending:
+            return None, self.pending[title], None
         spec = {"name": naming.slug(title)[:90] or "org", "title": title}
         if uscc:
             spec["uscc"] = uscc
-        if self.dry_run:
-            self.pending.setdefault(title, spec)
-            return None, spec, None
         taken = {n for (n,) in model.Session.query(model.Group.name).filter(model.Group.name.like(spec["name"] + "%"))}
-        spec["name"] = naming.first_free(spec["name"], taken)
+        spec["name"] = naming.first_free(spec["name"], taken | self.pending_names)
+        if self.dry_run:  # the name a real import would give it (the organizations it creates before included)
+            self.pending[title] = spec
+            self.pending_names.add(spec["name"])
+            return None, spec, None
         try:  # (not return_id_only: the activity plugin's subscriber needs the organization's dict)
             org_id = tk.get_action("organization_create")(dict(self.context), dict(spec))["id"]
         except tk.ValidationError as exc:
@@ -408,8 +425,13 @@ def prepare(table: readers.Table, options: Options) -> list[Prepared]:
         data, provider, problems = to_dataset(collect(record, fields_of, ranks), mapping, schema)
         rows.append(Prepared(row=number, title=data.get("title") or "", data=data, problems=problems))
         providers.append(provider)
-    # the new organizations in one transaction (a savepoint each): ~2,000 of them in the real records
-    with one_transaction(commit=not options.dry_run), acting_as(context["user"]):
+    # the new organizations in one transaction (a savepoint each): ~2,000 of them in the real records; a real
+    # import that may create some holds ORG_CREATE_LOCK for it and reads the organizations again once it has it
+    # (another import's, committed meanwhile, are then found, not created twice)
+    lock = ORG_CREATE_LOCK if options.create_organizations and not options.dry_run and not fixed_org else None
+    with one_transaction(commit=not options.dry_run, lock=lock), acting_as(context["user"]):
+        if lock:
+            orgs.load()
         for prepared, provider in zip(rows, providers):
             if fixed_org:
                 prepared.data["owner_org"] = fixed_org
@@ -483,8 +505,48 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def _write_org(context: dict[str, Any], spec: Mapping[str, Any]) -> str:
-    """Dry run: the organization a row would create, made inside the row's transaction (rolled back)."""
-    return tk.get_action("organization_create")(dict(context, defer_commit=True), dict(spec))["id"]
+    """Dry run: the organization a row would create, made inside the row's transaction (rolled back) under a
+    throwaway name; its real name is checked by the schema's name validators (:func:`_name_errors`)."""
+    errors = _name_errors("organization", spec["name"], context)
+    if errors:
+        raise tk.ValidationError({"name": errors})
+    data = dict(spec, name=_throwaway_name(spec["name"]))
+    return tk.get_action("organization_create")(dict(context, defer_commit=True), data)["id"]
+
+
+def _throwaway_name(name: str) -> str:
+    """A dry run's stand-in for a new organization's or dataset's URL name: unique (a random suffix), so that
+    no other import inserting the real name waits on this never-committed row (PostgreSQL makes an insert of a
+    taken unique key wait for the transaction that holds it), valid whenever the real name is."""
+    return f"{name[:86]}-{secrets.token_hex(6)}"
+
+
+def _name_errors(kind: str, name: Any, context: Mapping[str, Any]) -> list[str]:
+    """The messages the schema's own validators of the ``name`` field (scheming's, else CKAN's) give ``name``
+    for a new ``kind`` ("dataset" or "organization"): a dry run checks the real name with them."""
+    from ckan.lib.navl.dictization_functions import validate
+
+    validators = None
+    try:
+        from ckanext.scheming import helpers as scheming, validation
+
+        schema = (scheming.scheming_get_dataset_schema("dataset") if kind == "dataset"
+                  else scheming.scheming_get_organization_schema("organization"))
+        fields = (schema or {}).get("dataset_fields" if kind == "dataset" else "fields") or []
+        spec = next((f for f in fields if f.get("field_name") == "name"), None)
+        if spec is not None and (spec.get("create_validators") or spec.get("validators")):
+            validators = validation.validators_from_string(
+                spec.get("create_validators") or spec["validators"], spec, schema)
+    except ImportError:
+        pass
+    if validators is None:
+        from ckan.logic import schema as core
+
+        validators = (core.default_create_package_schema() if kind == "dataset" else core.default_group_schema())["name"]
+    checked = dict(context, model=model, session=model.Session)
+    checked.pop("schema", None)
+    _data, errors = validate({"name": name}, {"name": validators}, checked)
+    return list(errors.get("name") or [])
 
 
 def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
@@ -498,6 +560,8 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
         return result
     context: dict[str, Any] = {"user": user, "defer_commit": True, "return_id_only": True}
     context.update(_auth_user(user))
+    if options.dry_run:
+        context[DRY_RUN_KEY] = True
     data = dict(prepared.data)
     ledger = model.Session.info.get(chain.DEFERRED_KEY)
     mark = len(ledger) if ledger is not None else 0
@@ -505,7 +569,10 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
         if prepared.existing_id is None:
             if prepared.new_org is not None:
                 data["owner_org"] = _write_org({"user": user}, prepared.new_org)
-            result.dataset_id = tk.get_action("package_create")(context, data)
+            if options.dry_run and data.get("name"):
+                result.dataset_id = _create_dry(context, data)
+            else:
+                result.dataset_id = tk.get_action("package_create")(context, data)
             result.outcome = "created"
         else:
             stored = tk.get_action("package_show")(dict(_auth_user(user), user=user), {"id": prepared.existing_id})
@@ -543,6 +610,22 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
     return result
 
 
+def _create_dry(context: dict[str, Any], data: dict[str, Any]) -> str:
+    """Dry run: ``package_create`` of the row under a throwaway URL name (:func:`_throwaway_name`), the real
+    name's messages from the schema's name validators put in its place (the row's other messages are CKAN's)."""
+    errors = _name_errors("dataset", data["name"], context)
+    try:
+        created = tk.get_action("package_create")(context, dict(data, name=_throwaway_name(str(data["name"]))))
+    except tk.ValidationError as exc:
+        if errors:  # in the place CKAN gives a name error, else first (name is the schema's second field)
+            exc.error_dict = ({k: (errors if k == "name" else v) for k, v in exc.error_dict.items()}
+                              if "name" in exc.error_dict else {"name": errors, **exc.error_dict})
+        raise
+    if errors:
+        raise tk.ValidationError({"name": errors})  # rolled back by apply
+    return created
+
+
 def _auth_user(user: str) -> dict[str, Any]:
     """``auth_user_obj`` for an action's context: the importing user :func:`acting_as` made current (CKAN's
     ``check_access`` otherwise reads the users table for every check of a context that names a user)."""
@@ -570,7 +653,7 @@ def _undo(ledger: Optional[list[Any]], mark: int) -> None:
 
 
 @contextlib.contextmanager
-def one_transaction(commit: bool) -> Iterator[None]:
+def one_transaction(commit: bool, lock: Optional[str] = None) -> Iterator[None]:
     """Run a batch of rows in ONE database transaction (SPEC §10), each row in a savepoint of it.
 
     ``model.Session`` is bound for the batch to a connection whose transaction we own, with SQLAlchemy's
@@ -578,11 +661,14 @@ def one_transaction(commit: bool) -> Iterator[None]:
     CKAN's own rollback on a ValidationError) end only that row's savepoint. The ledger rows of the batch
     are collected and appended just before the one commit, so the ledger's append lock is held only that
     long and several writer processes do not wait for each other. ``commit=False`` (a dry run) rolls the
-    whole batch back."""
+    whole batch back. ``lock``: a ``pg_advisory_xact_lock`` key taken on the outer transaction first (not in
+    a savepoint, whose rollback would release it), held until the batch's commit or rollback."""
     model.Session.remove()
     engine = model.meta.engine
     connection = engine.connect()
     outer = connection.begin()
+    if lock:
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": lock})
     model.Session.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         chain.deferred_rows(model.Session)
@@ -677,12 +763,18 @@ def index(ids: Iterable[str]) -> None:
     from ckan import logic
     from ckan.lib.search.common import make_connection
 
+    ids = list(ids)
+    # the batch's datasets in one query, kept referenced while they are indexed: the ``Package.get`` of
+    # transfer/shown.py and of CKAN's ``index_package`` (its permission labels) then find them in the session's
+    # identity map instead of reading each again (two queries per dataset)
+    loaded = model.Session.query(model.Package).filter(model.Package.id.in_(ids)).all() if ids else []
     with _collecting_solr_adds() as collected:
         for pkg_id in ids:
             try:
                 logic.index_update_package({"ignore_auth": True}, pkg_id, defer_commit=True)
             except Exception:  # noqa: BLE001 — the dataset is stored; `ckan search-index rebuild` repairs it
                 log.exception("catalogue import: indexing %s failed", pkg_id)
+    del loaded
     if not collected.docs:
         return
     conn = make_connection()
