@@ -40,7 +40,7 @@ def _setup(ini: str):
 
 
 def _fresh_ledger(model) -> None:
-    """Drop and re-create ckanext-sharing's tables (migrations down to base and up again)."""
+    """Drop and re-create ckanext-sharing's tables (migrations down to base and up again), on CKAN's own tables."""
     from alembic import command
     from alembic.config import Config
 
@@ -48,6 +48,10 @@ def _fresh_ledger(model) -> None:
     if not any(word in (url.database or "") for word in ("bench", "test")):
         sys.exit(f"refusing to drop the ledger of database {url.database!r}: use a scratch (bench/test) database")
     model.Session.remove()
+    import sqlalchemy as sa
+
+    if not sa.inspect(model.meta.engine).has_table("package"):  # a new scratch database: CKAN's tables first
+        model.repo.init_db()  # (`ckan db init`: migrations of the sharing plugin index core tables)
     migrations = ROOT / "ckanext" / "sharing" / "migration" / "sharing"
     cfg = Config(str(migrations / "alembic.ini"))
     cfg.set_main_option("script_location", str(migrations))

@@ -113,7 +113,9 @@ def table(m: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
 def run(ckan_ini: str) -> list[tuple[str, Any, Any, str]]:
     """bench/run.py's entry point: the measurement in a child process on the scratch database."""
     done = subprocess.run([sys.executable, __file__, "--json", "--rows", str(DEFAULT_ROWS)], cwd=ROOT,
-                          env=scratch_env(), capture_output=True, text=True, check=True)
+                          env=scratch_env(), capture_output=True, text=True)
+    if done.returncode != 0:  # the child's last line (the exception) into bench/run.py's "failed" row
+        raise RuntimeError((done.stderr or done.stdout or f"exit {done.returncode}").strip().splitlines()[-1])
     return table(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
