@@ -85,6 +85,12 @@ def login(driver: Any, portal: LivePortal, user: LiveUser) -> None:
     password = driver.find_element(By.NAME, "password")
     password.send_keys(user.password)
     password.find_element(By.XPATH, "./ancestor::form//button[@type='submit']").click()
+    # the form's POST answered (the login page replaced) before the next page: a click does not always wait
+    # for the navigation it starts, and a GET sent before the session cookie is set finds no one logged in
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, PAGE_LOAD_SECONDS).until(expected_conditions.staleness_of(password))
     driver.get(portal.url + "/dashboard/datasets")
     if not driver.find_elements(By.CSS_SELECTOR, f"a[href$='/user/{user.name}']"):
         raise AssertionError(f"{user.name} is not logged in after the login form (page: {driver.current_url})")

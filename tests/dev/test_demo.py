@@ -112,3 +112,18 @@ def test_demo_cli_loads_without_real_records_and_prints_logins(app, cli):
     assert result.exit_code == 0, result.output
     for login in demo.logins():
         assert login["name"] in result.output and login["password"] in result.output
+
+
+@pytest.mark.skipif(demo.cnpds_dir() is None, reason="real records (../shared/data/cnpds) not present")
+def test_every_real_spec_fills_every_required_field_of_the_catalogue_schema():
+    """Every one of the ~40,000 real specs (``bench --scale`` loads them all) fills every field the catalogue schema requires."""
+    import yaml
+    from pathlib import Path
+
+    schema = yaml.safe_load((Path(demo.__file__).parents[1] / "catalogue" / "schemas" / "catalogue.yaml").read_text("utf-8"))
+    required = [f["field_name"] for f in schema["dataset_fields"] if f.get("required")]
+    specs = demo.real_specs(10**6).datasets
+    assert len(specs) > 40_000
+    blank = [(spec["name"], field) for spec in specs for field in required
+             if not str(spec.get("org" if field == "owner_org" else field) or "").strip()]
+    assert not blank, blank[:10]

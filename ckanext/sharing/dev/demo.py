@@ -281,7 +281,7 @@ def real_specs(limit: int = 300, source: Optional[Path] = None, max_orgs: int = 
             }
         org = orgs[org_key]
         title = str(_first(record, TITLE_KEYS)).strip()[:200]
-        abstract = str(_first(record, ABSTRACT_KEYS) or title).strip()
+        abstract = str(_first(record, ABSTRACT_KEYS) or "").strip() or title  # a blank abstract is none
         raw_tier = _first(record, OPENING_KEYS)
         tier = _tier_of(raw_tier) or "conditional"  # unknown or missing opening attribute: gate the data
         if (index + portal_no[portal]) % NOT_SHARED_EVERY == 0:
