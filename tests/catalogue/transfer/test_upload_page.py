@@ -38,7 +38,8 @@ def test_upload_preview_confirm_progress_report(live_portal, live_worker, depart
     """An organization admin uploads a CSV, sees the preview (nothing written), confirms, watches the progress
     bar (also after a reload) and gets the report; the good rows are datasets, the bad one says why."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     org, admin, sysadmin = department
     # resource codes no other test writes: the live database is the session's, and a code already used is refused
@@ -61,7 +62,11 @@ def test_upload_preview_confirm_progress_report(live_portal, live_worker, depart
     assert "Publish date" in refused and "5" in refused
     assert live_portal.action("package_search", sysadmin.token, fq=f"owner_org:{org['id']}")["count"] == 0
 
-    browser.find_element(By.CSS_SELECTOR, "#sharing-import-confirm button[type=submit]").click()
+    confirm = browser.find_element(By.CSS_SELECTOR, "#sharing-import-confirm button[type=submit]")
+    confirm.click()
+    # the preview page gone first: it has a .sharing-import-summary of its own (the dry run's), which the wait
+    # below would otherwise find before the click's navigation ends
+    WebDriverWait(browser, WAIT).until(ec.staleness_of(confirm))
     bar = _wait_for(browser, "#sharing-import-bar, .sharing-import-summary")
     screenshot(browser, "progress")
     assert bar.get_attribute("id") == "sharing-import-bar"  # queued: the bar shows rows done / total
