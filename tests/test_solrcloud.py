@@ -80,3 +80,23 @@ def test_search_and_masking_survive_a_node_outage(world: cf.World) -> None:
         holding += [d for d in docs if marker in d.get("notes", "")]
     assert len(holding) == 1, "the restarted node's copy of the dataset's shard holds the write made while it was down"
     assert not _failures(world)
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins")
+def test_updates_of_indexed_datasets_reach_every_replica(world: cf.World) -> None:
+    """Datasets updated after they were committed to the index stay on every replica (none goes into recovery)."""
+    solr_url = config["solr_url"]
+    ids = [world.pkgs[tier]["id"] for tier in cf.TIERS]
+    marker = f"again{world.run}"
+    for round_no in range(3):  # each update re-sends a document the index already holds: replicas look up its version
+        for pkg_id in ids:
+            world.api("sysadmin", "package_patch", 200, id=pkg_id, notes=f"{marker} round {round_no}")
+    copies = [r for rs in solrcloud.replicas(solr_url).values() for r in rs]
+    assert {r["state"] for r in copies} == {"active"}, copies
+    for pkg_id in ids:  # each shard's two copies hold the last update
+        holders = [r["core"] for r in copies
+                   if any(d.get("notes") == f"{marker} round 2"
+                          for d in solrcloud.core_select(r, q=f"id:{pkg_id}", fl="id notes")["docs"])]
+        assert len(holders) == 2, (pkg_id, holders)
+    assert not _failures(world)

@@ -85,6 +85,21 @@ def test_plain_module_entry_point_needs_no_ckan_ini(tmp_path):
     assert bad.returncode == 2 and "usage" in bad.stderr
 
 
+def test_cloud_variant_makes_version_a_docvalues_long_and_changes_nothing_else():
+    """The SolrCloud schema declares _version_ a docValues plong (replicas read it back); every other line is the CJK schema's."""
+    generated = solr_schema.sharing_generate_schema(_ckan_schema())
+    cloud = solr_schema.sharing_cloud_schema(generated)
+    fields = {f.get("name"): f for f in ET.fromstring(cloud.encode("utf-8")).iter("field")}
+    version = fields["_version_"]
+    assert (version.get("type"), version.get("docValues"), version.get("indexed"), version.get("stored")) == \
+        ("plong", "true", "false", "false")
+    assert _types(ET.fromstring(cloud.encode("utf-8")))["plong"].get("class") == "solr.LongPointField"
+    assert [line for line in generated.splitlines() if "_version_" not in line] == \
+        [line for line in cloud.splitlines() if "_version_" not in line]
+    with pytest.raises(ValueError):
+        solr_schema.sharing_cloud_schema(generated.replace('name="_version_"', 'name="_ver_"'))
+
+
 def test_bin_stack_generates_the_same_schema():
     """Bin stack generates the same schema."""
     done = subprocess.run([os.path.join(ROOT, "bin", "stack"), "solr-schema"], capture_output=True, text=True, timeout=120)

@@ -30,6 +30,7 @@ __all__ = [
     "SHARING_SCHEMA_REVISION",
     "SHARING_CJK_FIELD_TYPES",
     "sharing_ckan_schema_path",
+    "sharing_cloud_schema",
     "sharing_generate_schema",
     "sharing_write_schema",
 ]
@@ -136,6 +137,25 @@ def sharing_generate_schema(ckan_schema_xml: str | bytes) -> str:
     return '<?xml version="1.0" encoding="UTF-8" ?>\n' + _prolog_comments(data) + buf.getvalue() + "\n"
 
 
+def sharing_cloud_schema(schema_xml: str) -> str:
+    """The schema for SolrCloud: ``schema_xml`` with ``_version_`` as a docValues long (SPEC §8).
+
+    CKAN's schema declares ``_version_`` a string. A single node never reads it back, but a SolrCloud
+    replica looks up the stored version of a document it is sent again (``VersionInfo.getVersionFromIndex``
+    needs ``longVal``): with a string the replica answers the leader's forwarded update with an
+    ``UnsupportedOperationException``, goes into recovery and fails to recover the same way, and searches miss
+    documents. Only the SolrCloud configset gets this variant (its collections are created new on every start);
+    single-node cores keep CKAN's field, so their existing indexes stay readable."""
+    text = re.sub(r"<field\s+name=\"_version_\"[^>]*/>",
+                  '<field name="_version_" type="plong" indexed="false" stored="false" docValues="true" />',
+                  schema_xml, count=1)
+    if text == schema_xml:
+        raise ValueError("the schema has no <field name=\"_version_\" .../> to rewrite for SolrCloud")
+    if not re.search(r"<fieldType\s+name=\"plong\"\s+class=\"solr\.LongPointField\"", text):
+        raise ValueError("the schema has no plong (LongPointField) field type for SolrCloud's _version_")
+    return text
+
+
 def _prolog_comments(data: bytes) -> str:
     """The comments before ``<schema`` (CKAN's licence header), which ElementTree does not keep."""
     text = data.decode("utf-8", "replace")
@@ -160,8 +180,19 @@ def sharing_write_schema(out: str, source: Optional[str] = None) -> str:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["--cloud"] and len(argv) == 3:  # --cloud IN OUT: the SolrCloud variant of a schema file
+        try:
+            with open(argv[1], encoding="utf-8") as fh:
+                text = sharing_cloud_schema(fh.read())
+            with open(argv[2], "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except (OSError, ValueError) as exc:
+            sys.stderr.write(f"solr_schema: {exc}\n")
+            return 1
+        return 0
     if len(argv) not in (1, 2) or argv[0] in ("-h", "--help"):
-        sys.stderr.write("usage: python -m ckanext.sharing.zh_search.solr_schema OUT [CKAN_SCHEMA_XML]\n")
+        sys.stderr.write("usage: python -m ckanext.sharing.zh_search.solr_schema OUT [CKAN_SCHEMA_XML]\n"
+                         "       python -m ckanext.sharing.zh_search.solr_schema --cloud SCHEMA_XML OUT\n")
         return 2
     try:
         sharing_write_schema(argv[0], argv[1] if len(argv) == 2 else None)
