@@ -295,7 +295,11 @@ def start_worker(portal: LivePortal) -> LiveWorker:
     name = f"{portal.name}-worker"
     worker = LiveWorker(name=name, log=LOG_DIR / f"{name}.log", pidfile=STATE / f"{name}.pid")
     _stop_pidfile(worker.pidfile, signal.SIGTERM)
-    worker.log.write_text("", encoding="utf-8")
+    # appended to, never emptied: an earlier module's worker of the same portal keeps its records (and the
+    # tracebacks in them); tests read what follows their log_mark()
+    worker.log.parent.mkdir(parents=True, exist_ok=True)
+    with worker.log.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} tests/live.py starts {name} ---\n")
     # jobs left on the queue by earlier tests (no worker ran them) belong to data that is gone: drop them,
     # or the new worker spends its first minutes on them
     from ckan.lib import jobs
@@ -311,7 +315,8 @@ def start_worker(portal: LivePortal) -> LiveWorker:
 
 
 def _wait_registered(worker: LiveWorker) -> None:
-    """Wait until RQ lists the worker's process on the default queue (the CLI loads CKAN first)."""
+    """Wait until RQ lists the worker's process on the default queue as idle: registered (the CLI loads
+    CKAN first) and past its start-up maintenance, blocked on the queue, so a job enqueued now is taken at once."""
     import rq
 
     from ckan.lib import jobs
@@ -321,7 +326,7 @@ def _wait_registered(worker: LiveWorker) -> None:
     while time.monotonic() < deadline:
         if worker.pid() is None:
             pytest.fail(f"worker {worker.name} exited, see {worker.log}", pytrace=False)
-        if any(w.pid == worker.pid() for w in rq.Worker.all(queue=queue)):
+        if any(w.pid == worker.pid() and w.get_state() == "idle" for w in rq.Worker.all(queue=queue)):
             return
         time.sleep(0.5)
     pytest.fail(f"worker {worker.name} did not listen within {START_SECONDS}s, see {worker.log}", pytrace=False)

@@ -63,20 +63,19 @@ def test_a_500_is_logged_with_its_traceback_but_not_shown(live_portal: LivePorta
     assert "FileNotFoundError" in log and res["id"][6:] in log
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "flaky in the whole suite: in the clean-clone run of 2026-12-01 the worker started (its log shows the RQ "
-    "scheduler) but took no job within 60 s; passes alone. Not yet explained: see the closing note."))
 def test_a_failed_job_is_logged_with_its_traceback(live_worker: LiveWorker) -> None:
     """A background job that raises leaves its traceback in the worker's log (bin/stack worker)."""
     mark = live_worker.log_mark()
 
     job = jobs.enqueue(json.loads, ["not json"], title="live worker log check")
 
-    log = live_worker.log_since(mark, expect="JSONDecodeError", timeout=60)
+    # a deadline, not a timing: alone the job is logged within a second; in a clean-clone suite run it once
+    # took 49 s, so the wait is generous and the message says what RQ saw
+    log = live_worker.log_since(mark, expect="JSONDecodeError", timeout=120)
     queue = jobs.get_queue()
     seen = (f"job {job.id} on {job.origin!r} is {job.get_status(refresh=True)}; {queue.count} job(s) on "
             f"{queue.name!r}; workers: {[(w.pid, w.queue_names(), w.get_state()) for w in rq.Worker.all(queue=queue)]}; "
             f"our worker pid {live_worker.pid()}")
-    assert f"Job {job.id}" in log, seen
+    assert f"Job {job.id}" in log, f"{seen}; worker log since the enqueue:\n{log[-3000:]}"
     assert "Traceback (most recent call last)" in log
     assert "json.decoder.JSONDecodeError: Expecting value" in log
