@@ -76,20 +76,26 @@ def append(
     if deferred is not None:  # a batch writer (the catalogue import) appends its rows just before its commit
         deferred.append(spec)
         return None
-    return _write(session, spec)
+    return _write(session, [spec])[0]
 
 
-def _write(session: Any, spec: dict[str, Any]) -> SharingAudit:
-    """Take the append lock, then INSERT the row (fields of :func:`append`) with its hash and tree nodes."""
+def _write(session: Any, specs: list[dict[str, Any]]) -> list[SharingAudit]:
+    """Take the append lock, then INSERT the rows (fields of :func:`append`), chained in their order, with
+    their hashes and tree nodes: two round trips however many rows (ledger/tree.py)."""
     from ckanext.sharing.ledger import tree
 
-    detail = spec.pop("detail")
-    nxt = tree.lock_and_read(session, _LOCK_KEY, detail)
-    row = SharingAudit(id=nxt.id, detail=json.loads(nxt.detail_text), prev_hash=nxt.prev_hash or GENESIS,
-                       leaf_index=nxt.head.size, **spec)
-    row.hash = row_hash(row, row.prev_hash)
-    tree.append_row(session, nxt.head, row, nxt.detail_text)
-    return row
+    if not specs:
+        return []
+    specs = [dict(spec) for spec in specs]
+    nxt = tree.lock_and_read(session, _LOCK_KEY, [spec.pop("detail") for spec in specs])
+    rows, prev = [], nxt.prev_hash or GENESIS
+    for offset, (spec, row_id, text) in enumerate(zip(specs, nxt.ids, nxt.detail_texts)):
+        row = SharingAudit(id=row_id, detail=json.loads(text), prev_hash=prev, leaf_index=nxt.head.size + offset,
+                           **spec)
+        row.hash = prev = row_hash(row, prev)
+        rows.append(row)
+    tree.append_rows(session, nxt.head, rows, nxt.detail_texts)
+    return rows
 
 
 def deferred_rows(session: Any) -> list[dict[str, Any]]:
@@ -104,11 +110,10 @@ def deferred_rows(session: Any) -> list[dict[str, Any]]:
 
 
 def append_deferred(session: Any) -> int:
-    """Append the rows :func:`deferred_rows` collected, in their order, under one lock; returns how many."""
+    """Append the rows :func:`deferred_rows` collected, in their order, under one lock and in one INSERT;
+    returns how many."""
     rows = session.info.pop(DEFERRED_KEY, None) or []
-    for spec in rows:
-        _write(session, dict(spec))
-    return len(rows)
+    return len(_write(session, rows))
 
 
 def iter_rows(session: Any = None, batch: int = 1000) -> Iterator[SharingAudit]:

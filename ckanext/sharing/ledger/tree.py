@@ -5,10 +5,10 @@ The leaf is RFC 6962's SHA-256(0x00 ‖ :func:`canonical_bytes`), computed from 
 database returns it* (the detail as PostgreSQL's own ``jsonb`` text), so a float, a big integer or
 a key order that JSONB normalises can never make an intact row look edited.
 
-Appending (:func:`lock_and_read`, then :func:`append_row`, called by the ledger's append under its
-advisory lock, in the same transaction as the row) reads the tree's right edge from
-``sharing_audit_head``, adds the leaf in O(log n) and stores the row, the complete interior nodes it
-finished (``sharing_audit_node``) and the new edge in one statement: nothing is rescanned. Those nodes serve inclusion and consistency proofs in O(log n) look-ups. They are a
+Appending (:func:`lock_and_read`, then :func:`append_rows`, called by the ledger's append under its
+advisory lock, in the same transaction as the rows: one row, or a batch writer's rows at once) reads the
+tree's right edge from ``sharing_audit_head``, adds each leaf in O(log n) and stores the rows, the complete
+interior nodes they finished (``sharing_audit_node``) and the new edge in one statement: nothing is rescanned. Those nodes serve inclusion and consistency proofs in O(log n) look-ups. They are a
 cache of what the rows determine: :func:`verify` recomputes everything from the rows and trusts
 only the signed checkpoints (:mod:`ckanext.sharing.ledger.checkpoint`), which are to be kept
 outside the database.
@@ -121,59 +121,82 @@ def _store_nodes(session: Any, nodes: Sequence[tuple[int, int, bytes]]) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class NextRow:
-    """What an append needs, read under the lock: the head, the newest row's chain hash, the next row id
-    and the detail as PostgreSQL renders it (``CAST(:json AS jsonb)::text``, what it will return)."""
+class NextRows:
+    """What appending ``n`` rows needs, read under the lock: the head, the newest row's chain hash, the next
+    ``n`` row ids (ascending) and each detail as PostgreSQL renders it (``CAST(:json AS jsonb)::text``,
+    what it will return)."""
 
     head: Head
     prev_hash: Optional[str]
-    id: int
-    detail_text: str
+    ids: list[int]
+    detail_texts: list[str]
 
 
-def lock_and_read(session: Any, lock_key: int, detail: Optional[Mapping[str, Any]]) -> NextRow:
-    """Take the append lock, then read what the append needs (:class:`NextRow`), so that id order,
-    chain order and leaf order are one order.
+def lock_and_read(session: Any, lock_key: int, details: Sequence[Optional[Mapping[str, Any]]]) -> NextRows:
+    """Take the append lock, then read what appending one row per detail needs (:class:`NextRows`), so that
+    id order, chain order and leaf order are one order.
 
-    One round trip: two statements in one query string, the read after the lock so that its
-    snapshot sees every append committed before (READ COMMITTED takes one snapshot per statement).
+    One round trip for any number of rows (a batch writer's, SPEC §10): two statements in one query string,
+    the read after the lock so that its snapshot sees every append committed before (READ COMMITTED takes
+    one snapshot per statement).
     """
     found = session.execute(sa.text(
         "SELECT pg_advisory_xact_lock(:k); "
         "SELECT h.size, h.edge, (SELECT hash FROM sharing_audit ORDER BY id DESC LIMIT 1) AS prev, "
-        "nextval(pg_get_serial_sequence('sharing_audit', 'id')) AS next_id, CAST(:j AS jsonb)::text AS detail "
+        "ARRAY(SELECT nextval(pg_get_serial_sequence('sharing_audit', 'id')) FROM generate_series(1, :n) "
+        "ORDER BY 1) AS ids, "
+        "ARRAY(SELECT CAST(d.j AS jsonb)::text FROM unnest(CAST(:js AS text[])) WITH ORDINALITY AS d (j, o) "
+        "ORDER BY d.o) AS details "
         "FROM (VALUES (1)) AS one (x) LEFT JOIN sharing_audit_head h ON h.id = :id"),
-        {"k": lock_key, "id": HEAD_ID, "j": detail_json(detail)}).one()
-    return NextRow(Head(int(found.size or 0), _split_edge(found.edge)), found.prev, int(found.next_id), found.detail)
+        {"k": lock_key, "id": HEAD_ID, "n": len(details), "js": [detail_json(d) for d in details]}).one()
+    ids, texts = [int(i) for i in found.ids], list(found.details)
+    if len(ids) != len(details) or len(texts) != len(details):
+        raise RuntimeError(f"ledger append: {len(details)} rows asked, {len(ids)} ids and {len(texts)} details read")
+    return NextRows(Head(int(found.size or 0), _split_edge(found.edge)), found.prev, ids, texts)
 
 
-def append_row(session: Any, head: Head, row: Any, detail_text: str) -> Head:
-    """INSERT one ledger row (an unsaved ``SharingAudit`` whose ``leaf_index`` is ``head.size``, detail
-    given as PostgreSQL's jsonb text) together with the tree's finished interior nodes and new head,
-    in one statement. Call under the append lock, in the row's transaction: O(log n), no scan.
+# column → the PostgreSQL array type its values are sent as (:func:`append_rows`)
+_COLUMN_TYPES = {"leaf_index": "bigint", "id": "bigint", "created": "timestamptz"}
 
-    The leaf is computed before the INSERT from the values it stores (the detail already in
-    PostgreSQL's rendering); the statement returns the row as stored and the leaf made from that
-    must be the same bytes, or the append fails (and the caller's transaction rolls back).
+
+def append_rows(session: Any, head: Head, rows: Sequence[Any], detail_texts: Sequence[str]) -> Head:
+    """INSERT ledger rows (unsaved ``SharingAudit`` objects whose ``leaf_index`` values are ``head.size``,
+    ``head.size + 1`` …, details given as PostgreSQL's jsonb text) together with the tree's finished interior
+    nodes and new head, in one statement. Call under the append lock, in the rows' transaction: O(k log n)
+    for k rows, no scan.
+
+    Each leaf is computed before the INSERT from the values it stores (the detail already in PostgreSQL's
+    rendering); the statement returns the rows as stored and the leaf made from each must be the same bytes,
+    or the append fails (and the caller's transaction rolls back).
     """
-    if row.leaf_index != head.size:
-        raise RuntimeError(f"ledger row {row.id} has leaf_index {row.leaf_index}, the tree {head.size} leaves")
     columns = LEAF_COLUMNS + ("prev_hash", "hash")
-    values = {name: getattr(row, name) for name in columns}
-    leaf_bytes = canonical_bytes(dict(values, detail=detail_text))
-    edge, finished = merkle.append(head.edge, head.size, merkle.leaf_hash(leaf_bytes))
-    new = Head(head.size + 1, tuple(edge))
+    edge, size = list(head.edge), head.size
+    leaves: list[bytes] = []
+    finished: list[tuple[int, int, bytes]] = []
+    for row, detail_text in zip(rows, detail_texts, strict=True):
+        if row.leaf_index != size:
+            raise RuntimeError(f"ledger row {row.id} has leaf_index {row.leaf_index}, the tree {size} leaves")
+        leaf_bytes = canonical_bytes(dict({name: getattr(row, name) for name in columns}, detail=detail_text))
+        edge, nodes = merkle.append(edge, size, merkle.leaf_hash(leaf_bytes))
+        finished.extend(nodes)
+        leaves.append(leaf_bytes)
+        size += 1
+    new = Head(size, tuple(edge))
+    arrays = {name: [getattr(row, name) for row in rows] for name in columns}
+    unnest = ", ".join(f"CAST(:c_{name} AS {_COLUMN_TYPES.get(name, 'text')}[])" for name in columns)
     stored = session.execute(
         sa.text(
-            f"WITH row AS (INSERT INTO sharing_audit ({', '.join(columns)}, detail) VALUES "
-            f"({', '.join(':' + c for c in columns)}, CAST(:detail AS jsonb)) RETURNING "
+            f"WITH row AS (INSERT INTO sharing_audit ({', '.join(columns)}, detail) "
+            f"SELECT {', '.join('v.' + c for c in columns)}, CAST(v.detail AS jsonb) "
+            f"FROM unnest({unnest}, CAST(:c_detail AS text[])) AS v ({', '.join(columns)}, detail) RETURNING "
             + ROW_SQL[len("SELECT "):ROW_SQL.index(" FROM ")] + "), "
-            f"nodes AS ({_NODES_INSERT}), head AS ({_HEAD_UPSERT}) SELECT * FROM row"
+            f"nodes AS ({_NODES_INSERT}), head AS ({_HEAD_UPSERT}) SELECT * FROM row ORDER BY leaf_index"
         ),
-        dict(values, detail=detail_text, **_head_params(new), **_nodes_params(finished)),
-    ).mappings().one()
-    if canonical_bytes(stored) != leaf_bytes:
-        raise RuntimeError(f"ledger row {row.id} was not stored as hashed")
+        dict({f"c_{k}": v for k, v in arrays.items()}, c_detail=list(detail_texts), **_head_params(new),
+             **_nodes_params(finished)),
+    ).mappings().all()
+    if [canonical_bytes(r) for r in stored] != leaves:
+        raise RuntimeError(f"ledger rows {rows[0].id}–{rows[-1].id} were not stored as hashed")
     return new
 
 
