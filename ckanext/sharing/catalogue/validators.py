@@ -329,6 +329,50 @@ def _datasets_with_codes(codes: Iterable[str], exclude_id: Optional[str] = None)
     return {found.res_code: found for found in query}
 
 
+# Session.info key of the codes a batch writer locked and read at its transaction's start (hold_res_codes)
+HELD_CODES_KEY = "sharing_res_codes_held"
+
+
+def _res_code_lock_key(code: str) -> str:
+    return "sharing_res_code:" + code
+
+
+def hold_res_codes(codes: Iterable[str], lock: bool = True, bind: Any = None) -> None:
+    """For a batch writer (the catalogue import, SPEC §10): take the advisory locks of ``codes`` (sorted, so
+    two batch writers never deadlock) on the current transaction and read which live datasets have them, in
+    two statements; :func:`sharing_res_code_unique` then answers those codes from what was read instead of a
+    lock and a query per row. The caller calls :func:`release_res_code` for a code its transaction writes
+    (the answer read is then stale) and drops the lot with :func:`drop_held_res_codes` when it ends.
+    ``lock=False``: a dry run, which reads the committed codes without the locks (see the validator).
+    ``bind``: the connection whose transaction holds the locks (a batch's outer transaction: a lock taken in
+    a row's savepoint would go with that savepoint's rollback)."""
+    codes = sorted({str(c).strip() for c in codes if not _empty(c)})
+    if not codes:
+        return
+    if lock:
+        (bind or model.Session).execute(
+            sa.text("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(CAST(:ks AS text[])) AS k"),
+            {"ks": [_res_code_lock_key(c) for c in codes]})
+    found = _datasets_with_codes(codes)
+    model.Session.info[HELD_CODES_KEY] = {c: found.get(c) for c in codes}
+
+
+def release_res_code(code: Any, package_id: Optional[str] = None) -> None:
+    """Forget what :func:`hold_res_codes` read for ``code`` and for the dataset ``package_id`` (written in this
+    transaction: its code may have changed); their next check is the validator's own (lock and query)."""
+    held = model.Session.info.get(HELD_CODES_KEY)
+    if not held:
+        return
+    held.pop(str(code).strip() if not _empty(code) else None, None)
+    if package_id:
+        for stale in [c for c, row in held.items() if row is not None and row.id == package_id]:
+            del held[stale]
+
+
+def drop_held_res_codes() -> None:
+    model.Session.info.pop(HELD_CODES_KEY, None)
+
+
 def sharing_res_code_unique(
     key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
 ) -> None:
@@ -337,13 +381,20 @@ def sharing_res_code_unique(
     if _empty(value) or errors.get(key):
         return
     code = str(value).strip()
-    # Serialise writers of the same code until their transaction ends (commit or rollback), so two
-    # simultaneous creates cannot both pass the check (works across web and worker processes). A catalogue
-    # import's dry run (its rows are never committed) reads the committed codes without the lock, so no writer
-    # waits on it and it waits on none (issue 15).
-    if not context.get("sharing_dry_run"):
-        model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "sharing_res_code:" + code})
-    found = _datasets_with_codes([code], _current_package_id(data, context)).get(code)
+    current = _current_package_id(data, context)
+    held = model.Session.info.get(HELD_CODES_KEY)
+    if held is not None and code in held:  # locked and read by the batch writer (hold_res_codes)
+        found = held[code]
+        found = None if found is not None and found.id == current else found
+    else:
+        # Serialise writers of the same code until their transaction ends (commit or rollback), so two
+        # simultaneous creates cannot both pass the check (works across web and worker processes). A catalogue
+        # import's dry run (its rows are never committed) reads the committed codes without the lock, so no
+        # writer waits on it and it waits on none (issue 15).
+        if not context.get("sharing_dry_run"):
+            model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                                  {"k": _res_code_lock_key(code)})
+        found = _datasets_with_codes([code], current).get(code)
     if found is not None:
         errors[key].append(
             tk._("Resource code %s is already used by dataset \"%s\" (%s)") % (code, found.title or found.name, found.name)

@@ -11,6 +11,7 @@ from ckan import model
 from ckan.tests import factories, helpers
 
 from ckanext.sharing.catalogue import naming
+from ckanext.sharing.catalogue import validators as catalogue_validators
 from ckanext.sharing.catalogue.transfer import importer
 from ckanext.sharing.ledger import chain, events
 from ckanext.sharing.model import SharingAudit
@@ -135,3 +136,46 @@ def test_acting_as_in_a_ckan_command_without_a_flask_context(app):
             assert flask.has_request_context() and flask_login.current_user.name == user["name"]
             assert importer._auth_user(user["name"])["auth_user_obj"].name == user["name"]
     assert not flask.has_request_context()
+
+
+def _dataset(org: dict, code: str, title: str) -> dict:
+    return {"title": title, "owner_org": org["id"], "res_code": code, "res_class": "1", "format_category": "电子文件",
+            "sharing_tier": "open", "notes": "x", "share_method": ["文件下载"], "update_cycle": "每年",
+            "publish_date": "2024-01-01"}
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "with_request_context")
+def test_a_batch_checks_its_codes_once_and_answers_as_the_query_would(org):
+    """Inside a batch that holds its codes, the resource-code check takes no lock and runs no query per row,
+    refuses a code a stored dataset has (naming it), and after a row of the batch took a code checks that
+    code anew, so the next row with it is refused."""
+    from ckan.logic import ValidationError
+
+    user = importer.site_user()
+    taken = helpers.call_action("package_create", {"user": user}, name="yi-you", **_dataset(org, "101001001/000001", "已有"))
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with importer.one_transaction(commit=False, res_codes=["101001001/000001", "101001001/000002"]):
+        sa.event.listen(model.meta.engine, "before_cursor_execute", seen)
+        try:
+            with pytest.raises(ValidationError) as refused:
+                helpers.call_action("package_create", {"user": user}, name="xin-1",
+                                    **_dataset(org, "101001001/000001", "新一"))
+            model.Session.rollback()
+            created = helpers.call_action("package_create", {"user": user, "return_id_only": True}, name="xin-2",
+                                          **_dataset(org, "101001001/000002", "新二"))
+            assert not [s for s in statements if "hashtext" in s or "res_code" in s], statements
+            catalogue_validators.release_res_code("101001001/000002", created)
+            with pytest.raises(ValidationError) as again:
+                helpers.call_action("package_create", {"user": user}, name="xin-3",
+                                    **_dataset(org, "101001001/000002", "新三"))
+            model.Session.rollback()
+        finally:
+            sa.event.remove(model.meta.engine, "before_cursor_execute", seen)
+    assert taken["name"] in str(refused.value.error_dict["res_code"])
+    assert "xin-2" in str(again.value.error_dict["res_code"])
+    assert any("hashtext" in s for s in statements)  # the released code was locked and read again

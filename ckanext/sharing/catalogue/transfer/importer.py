@@ -33,6 +33,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 
 from ckanext.sharing.catalogue import naming, pi_guard
+from ckanext.sharing.catalogue import validators as catalogue_validators
 from ckanext.sharing.catalogue.transfer import headers as hdr
 from ckanext.sharing.catalogue.transfer import normalise as norm
 from ckanext.sharing.catalogue.transfer import readers, shown
@@ -598,6 +599,8 @@ def apply(prepared: Prepared, options: Options, user: str) -> RowResult:
             _undo(ledger, mark)
         else:
             model.Session.commit()
+            # its code (and the dataset's former one) is this transaction's now: checked anew if met again
+            catalogue_validators.release_res_code(data.get("res_code"), result.dataset_id)
         return result
     except tk.ValidationError as exc:
         result.refuse(flatten_errors(exc.error_dict) or [("", str(exc))])
@@ -653,7 +656,8 @@ def _undo(ledger: Optional[list[Any]], mark: int) -> None:
 
 
 @contextlib.contextmanager
-def one_transaction(commit: bool, lock: Optional[str] = None) -> Iterator[None]:
+def one_transaction(commit: bool, lock: Optional[str] = None,
+                    res_codes: Optional[Iterable[Any]] = None) -> Iterator[None]:
     """Run a batch of rows in ONE database transaction (SPEC §10), each row in a savepoint of it.
 
     ``model.Session`` is bound for the batch to a connection whose transaction we own, with SQLAlchemy's
@@ -662,7 +666,10 @@ def one_transaction(commit: bool, lock: Optional[str] = None) -> Iterator[None]:
     are collected and appended just before the one commit, so the ledger's append lock is held only that
     long and several writer processes do not wait for each other. ``commit=False`` (a dry run) rolls the
     whole batch back. ``lock``: a ``pg_advisory_xact_lock`` key taken on the outer transaction first (not in
-    a savepoint, whose rollback would release it), held until the batch's commit or rollback."""
+    a savepoint, whose rollback would release it), held until the batch's commit or rollback. ``res_codes``:
+    the batch's resource codes, locked on the outer transaction and read in two statements
+    (:func:`catalogue.validators.hold_res_codes`), so the schema's uniqueness check does not lock and query
+    per row."""
     model.Session.remove()
     engine = model.meta.engine
     connection = engine.connect()
@@ -672,6 +679,8 @@ def one_transaction(commit: bool, lock: Optional[str] = None) -> Iterator[None]:
     model.Session.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         chain.deferred_rows(model.Session)
+        if res_codes is not None:
+            catalogue_validators.hold_res_codes(res_codes, lock=commit, bind=connection)
         yield
         if commit:
             chain.append_deferred(model.Session)
@@ -679,6 +688,7 @@ def one_transaction(commit: bool, lock: Optional[str] = None) -> Iterator[None]:
             outer.commit()
     finally:
         model.Session.info.pop(chain.DEFERRED_KEY, None)
+        catalogue_validators.drop_held_res_codes()
         model.Session.remove()
         model.Session.configure(bind=engine, join_transaction_mode="conditional_savepoint")
         if outer.is_active:
@@ -796,7 +806,8 @@ def _write_chunk(chunk: list[Prepared], options: Options, user: str) -> list[Row
     one transaction each, so a failure costs at most its own row."""
     with shown.batch() as kept:
         try:
-            with one_transaction(commit=not options.dry_run), acting_as(user):
+            codes = [p.data.get("res_code") for p in chunk if not p.problems]
+            with one_transaction(commit=not options.dry_run, res_codes=codes), acting_as(user):
                 results = [apply(p, options, user) for p in chunk]
         except Exception:  # noqa: BLE001 — e.g. the commit failed: nothing of the batch is stored
             log.exception("catalogue import: a batch of %d rows failed; writing them one by one", len(chunk))
