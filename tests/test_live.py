@@ -69,8 +69,8 @@ def test_a_failed_job_is_logged_with_its_traceback(live_worker: LiveWorker) -> N
 
     job = jobs.enqueue(json.loads, ["not json"], title="live worker log check")
 
-    # a deadline, not a timing: alone the job is logged within a second; in a clean-clone suite run it once
-    # took 49 s, so the wait is generous and the message says what RQ saw
+    # a deadline, not a timing: the job is logged within a second or two (start_worker drops the jobs earlier
+    # tests left, scheduled ones included); the message says what RQ saw if not
     log = live_worker.log_since(mark, expect="JSONDecodeError", timeout=120)
     queue = jobs.get_queue()
     seen = (f"job {job.id} on {job.origin!r} is {job.get_status(refresh=True)}; {queue.count} job(s) on "
