@@ -32,6 +32,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOT = os.environ.get("BENCH_STATS_SLOT") or "benchstats"  # a scratch database of its own
+# set in the child that runs in the slot's environment: a child that still lacks it stops instead of starting
+# another child (with the services down `bin/stack test-env` gave nothing, and each child started the next)
+CHILD_MARK = "SHARING_BENCH_STATS_CHILD"
+
+
+def in_slot(args: str) -> str:
+    """The shell command that runs this script with ``args`` in the slot's environment; it fails when
+    ``bin/stack test-env`` does."""
+    return (f'set -e; slot_env="$("{ROOT}/bin/stack" test-env {SLOT})"; eval "$slot_env"; '
+            f'exec env {CHILD_MARK}=1 "{sys.executable}" "{Path(__file__).resolve()}" {args}')
 PLUGINS = "activity datastore sharing"
 TARGET_MS = 300.0
 MARK = "bench-stats"
@@ -40,8 +50,7 @@ MARK = "bench-stats"
 def run(ckan_ini: str, datasets: int = 40_000, ledger: int = 1_000_000) -> list[tuple[str, Any, Any, str]]:
     """Seed (first time) and measure in a child process on the benchstats database; rows
     ``(metric, warm ms, cold ms, note)``. ``ckan_ini`` gives the settings; the database is always its own."""
-    cmd = (f'eval "$("{ROOT}/bin/stack" test-env {SLOT})" && "{sys.executable}" "{Path(__file__).resolve()}" '
-           f'--json --ini "{ckan_ini}" --datasets {datasets} --ledger {ledger}')
+    cmd = in_slot(f'--json --ini "{ckan_ini}" --datasets {datasets} --ledger {ledger}')
     proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=3600, cwd=str(ROOT))
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines()
@@ -296,9 +305,9 @@ def main() -> None:
                         help="recompute the seeded ledger's chain and tree (about 15 min at 1,000,000 rows)")
     args = parser.parse_args()
     if SLOT not in os.environ.get("CKAN_SQLALCHEMY_URL", ""):  # standalone: get the benchstats environment
-        cmd = f'eval "$("{ROOT}/bin/stack" test-env {SLOT})" && exec "{sys.executable}" "{Path(__file__).resolve()}" ' \
-              + " ".join(f'"{a}"' for a in sys.argv[1:])
-        sys.exit(subprocess.call(["bash", "-c", cmd], cwd=str(ROOT)))
+        if os.environ.get(CHILD_MARK):
+            sys.exit(f"bench/stats.py: `bin/stack test-env {SLOT}` set no {SLOT} database (services down? `make services`)")
+        sys.exit(subprocess.call(["bash", "-c", in_slot(" ".join(f'"{a}"' for a in sys.argv[1:]))], cwd=str(ROOT)))
     rows, facts = measure(args.ini, args.datasets, args.ledger, args.repeats, args.reseed, args.verify)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
