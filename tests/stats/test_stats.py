@@ -260,3 +260,22 @@ def test_download_counts_on_dataset_and_resource_pages(app):
     assert 'data-downloads="2" data-accesses="3"' in app.get(f"/dataset/{pkg['name']}").body
     assert 'data-downloads="2" data-accesses="2"' in app.get(f"/dataset/{pkg['name']}/resource/{upload['id']}").body
     assert 'data-downloads="0" data-accesses="1"' in app.get(f"/dataset/{pkg['name']}/resource/{table['id']}").body
+
+
+def test_pages_of_an_empty_portal_and_of_a_new_department(app):
+    """With no dataset and no request (a new portal, a new department) every statistics page answers 200 and
+    shows – for the rates that have nothing to divide, not a 500."""
+    from ckan.tests import factories
+
+    empty = app.get("/statistics", status=200).body
+    assert 'data-key="approval_rate"' in empty
+    sysadmin = factories.Sysadmin()
+    org = factories.Organization(users=[{"name": sysadmin["name"], "capacity": "admin"}])
+    headers = {"Authorization": factories.APIToken(user=sysadmin["name"])["token"]}
+    cache.clear()  # the empty portal's figures of the first request are cached for the day
+    for url in ("/statistics", f"/statistics?organization={org['name']}", "/statistics/departments",
+                f"/organization/{org['name']}/statistics"):
+        body = app.get(url, headers=headers, status=200).body
+        assert "–" in body, url
+    totals = call_action("sharing_stats_show", {"user": sysadmin["name"]}, organization_id=org["name"])["totals"]
+    assert totals["approval_rate"] is None and totals["datasets"] == 0

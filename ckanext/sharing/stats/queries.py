@@ -262,6 +262,9 @@ def totals(org_id: Optional[str] = None, today: Optional[dt.date] = None) -> dic
 
 _COUNTS = ("datasets", *policy.TIERS, "shared", "used", "received", "answered", "approved", "rejected",
            "pending", "overdue", "on_time", "escalated")
+# the rates of a row: None where there is nothing to divide (a portal or department without datasets and
+# requests has no `fig` row at all, and the pages show – for them)
+_RATES = ("utilisation", "approval_rate", "median_reply_days", "on_time_share", "overdue_share")
 
 
 def _department_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -269,6 +272,8 @@ def _department_row(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in ("ds_org", "rq_org")}
     for key in _COUNTS:
         out[key] = int(out.get(key) or 0)
+    for key in _RATES:
+        out.setdefault(key, None)
     return out
 
 
