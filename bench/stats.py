@@ -35,6 +35,9 @@ SLOT = os.environ.get("BENCH_STATS_SLOT") or "benchstats"  # a scratch database 
 # set in the child that runs in the slot's environment: a child that still lacks it stops instead of starting
 # another child (with the services down `bin/stack test-env` gave nothing, and each child started the next)
 CHILD_MARK = "SHARING_BENCH_STATS_CHILD"
+PLUGINS = "activity datastore sharing"
+TARGET_MS = 300.0
+MARK = "bench-stats"
 
 
 def in_slot(args: str) -> str:
@@ -42,9 +45,6 @@ def in_slot(args: str) -> str:
     ``bin/stack test-env`` does."""
     return (f'set -e; slot_env="$("{ROOT}/bin/stack" test-env {SLOT})"; eval "$slot_env"; '
             f'exec env {CHILD_MARK}=1 "{sys.executable}" "{Path(__file__).resolve()}" {args}')
-PLUGINS = "activity datastore sharing"
-TARGET_MS = 300.0
-MARK = "bench-stats"
 
 
 def run(ckan_ini: str, datasets: int = 40_000, ledger: int = 1_000_000) -> list[tuple[str, Any, Any, str]]:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from ckan import model
+from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.sharing.stats import cache
@@ -265,8 +266,6 @@ def test_download_counts_on_dataset_and_resource_pages(app):
 def test_pages_of_an_empty_portal_and_of_a_new_department(app):
     """With no dataset and no request (a new portal, a new department) every statistics page answers 200 and
     shows – for the rates that have nothing to divide, not a 500."""
-    from ckan.tests import factories
-
     empty = app.get("/statistics", status=200).body
     assert 'data-key="approval_rate"' in empty
     sysadmin = factories.Sysadmin()

@@ -1,14 +1,10 @@
 """bench/grants.py runs against a real database and reports its rows (a quick pass, so it cannot rot)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.bench_support import bench_ini, bench_module
 from tests.workflow.support import PLUGINS, build_world
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -19,18 +15,9 @@ pytestmark = [
 def test_grants_bench_reports_its_rows(app, tmp_path, monkeypatch, ckan_config):
     """Grants bench reports its rows."""
     build_world(app)
-    # run() hands the child only the ini (no CKAN_* variables): write the test database's settings into it
-    ini = tmp_path / "bench.ini"
-    keys = ("sqlalchemy.url", "ckan.datastore.write_url", "ckan.datastore.read_url", "solr_url", "ckan.redis.url",
-            "ckan.storage_path")
-    ini.write_text("[app:main]\nuse = config:{}\nckan.plugins = {}\nckan.site_url = http://127.0.0.1:9\n{}\n".format(
-        ROOT / "test.ini", PLUGINS, "\n".join(f"{k} = {ckan_config[k]}" for k in keys)))
+    ini = bench_ini(tmp_path / "bench.ini", ckan_config, PLUGINS)
     monkeypatch.setenv("BENCH_GRANTS_QUICK", "1")
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import grants
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+    grants = bench_module("grants")
     rows = {row[0]: row for row in grants.run(str(ini))}
     for metric in ("access check, 10,000 grants in database (µs)", "access check, grantee holds 10,000 grants (µs)"):
         _, one, many, note = rows[metric]

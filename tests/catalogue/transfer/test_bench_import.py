@@ -3,13 +3,12 @@ setting (a quick pass on a few real records, so the ``make bench`` row cannot ro
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
+from tests.bench_support import bench_ini, bench_module
 from tests.catalogue.transfer import files
 from tests.catalogue.transfer.test_import import PLUGINS
-from tests.live import ROOT
 
 pytestmark = [
     pytest.mark.skipif(files.cnpds_dir() is None, reason="../shared/data/cnpds (the real records) is absent"),
@@ -20,18 +19,9 @@ pytestmark = [
 
 def test_import_bench_reports_both_solr_commit_rows(tmp_path, ckan_config, monkeypatch):
     """Both rows (commit per write, no commit per write) report rates, and ours and ckanapi create the same rows."""
-    # run() hands its children only the ini (no CKAN_* variables): the test database's settings go into it
-    keys = ("sqlalchemy.url", "ckan.datastore.write_url", "ckan.datastore.read_url", "solr_url", "ckan.redis.url",
-            "ckan.storage_path")
-    ini = tmp_path / "bench.ini"
-    ini.write_text("[app:main]\nuse = config:{}\nckan.plugins = {}\nckan.site_url = http://127.0.0.1:9\n{}\n".format(
-        ROOT / "test.ini", PLUGINS, "\n".join(f"{k} = {ckan_config[k]}" for k in keys)))
+    ini = bench_ini(tmp_path / "bench.ini", ckan_config, PLUGINS)
     monkeypatch.setenv("SHARING_CNPDS_DIR", str(files.cnpds_dir()))
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import catalogue_import
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+    catalogue_import = bench_module("catalogue_import")
     rows = catalogue_import.run(str(ini), records=40)
     assert [r[0] for r in rows] == [metric for _, metric, _ in catalogue_import.SETTINGS]
     for (value, _, _), (metric, theirs, ours, note) in zip(catalogue_import.SETTINGS, rows):
